@@ -1,0 +1,25 @@
+/** A subcommand's module: `run` gets the arguments after the command name, returns an exit code. */
+export interface CommandModule {
+  run(args: string[]): Promise<number>;
+}
+
+export interface Command {
+  readonly name: string;
+  readonly summary: string;
+  load(): Promise<CommandModule>;
+}
+
+// Each issue adds its subcommands here; the dispatcher and `--help` read this list.
+export const commands: readonly Command[] = [
+  {
+    name: "state",
+    summary: "Inspect a node's store: head, state root, integrity check",
+    load: () => import("./state.js"),
+  },
+  {
+    name: "init",
+    summary: "Create a node's home: keys and config",
+    load: () => import("./init.js"),
+  },
+  { name: "keys", summary: "Create or show a key file", load: () => import("./keys.js") },
+];

@@ -1,0 +1,108 @@
+// Byte helpers shared by every layer. Browser-safe: no Node-only imports.
+
+export type Bytes = Uint8Array;
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+export function toHex(bytes: Uint8Array): string {
+  let out = "";
+  for (const b of bytes) out += HEX[b];
+  return out;
+}
+
+/** Hex with a `0x` prefix, the form the RPC and the explorer show. */
+export function to0x(bytes: Uint8Array): string {
+  return `0x${toHex(bytes)}`;
+}
+
+export class HexError extends Error {
+  override name = "HexError";
+}
+
+/** Parses hex with or without `0x`; rejects odd lengths and non-hex digits instead of guessing. */
+export function fromHex(hex: string, expectedLength?: number): Uint8Array {
+  const s = hex.startsWith("0x") || hex.startsWith("0X") ? hex.slice(2) : hex;
+  if (s.length % 2 !== 0) throw new HexError("hex string has an odd number of digits");
+  if (!/^[0-9a-fA-F]*$/.test(s)) throw new HexError("hex string has a non-hex character");
+  const out = new Uint8Array(s.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(s.slice(2 * i, 2 * i + 2), 16);
+  if (expectedLength !== undefined && out.length !== expectedLength) {
+    throw new HexError(`expected ${expectedLength} bytes, got ${out.length}`);
+  }
+  return out;
+}
+
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Lexicographic order of unsigned bytes: the order of LevelDB keys and of the state tree. */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const d = a[i]! - b[i]!;
+    if (d !== 0) return d;
+  }
+  return a.length - b.length;
+}
+
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+const encoder = new TextEncoder();
+// ignoreBOM keeps a leading U+FEFF in the output; by default TextDecoder strips it, so text that
+// starts with one would not survive an encode/decode round trip.
+const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+export function utf8(s: string): Uint8Array {
+  return encoder.encode(s);
+}
+
+/** Decodes UTF-8, throwing on invalid sequences rather than inventing replacement characters. */
+export function fromUtf8(bytes: Uint8Array): string {
+  return decoder.decode(bytes);
+}
+
+/** A plain Uint8Array view, so Buffers from Node APIs compare and serialise like browser bytes. */
+export function asPlain(bytes: Uint8Array): Uint8Array {
+  return bytes.constructor === Uint8Array
+    ? bytes
+    : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Big-endian unsigned 64-bit encoding: sorts like the number in LevelDB keys. */
+export function u64be(value: bigint): Uint8Array {
+  if (value < 0n || value >= 1n << 64n) throw new RangeError("u64 out of range");
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigUint64(0, value);
+  return out;
+}
+
+export function readU64be(bytes: Uint8Array, offset = 0): bigint {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(offset);
+}
+
+/** Big-endian unsigned 32-bit encoding for small integers in keys. */
+export function u32be(value: number): Uint8Array {
+  if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
+    throw new RangeError("u32 out of range");
+  }
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, value);
+  return out;
+}
+
+export function readU32be(bytes: Uint8Array, offset = 0): number {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(offset);
+}

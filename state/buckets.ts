@@ -1,0 +1,54 @@
+// The one table of key prefixes. Every key in the database starts with exactly one bucket's
+// prefix byte, and all prefixes are single distinct bytes, so no bucket's key space can overlap
+// another's, and a range scan of one bucket never sees another's keys. Adding a bucket means
+// adding a row here; test/state/buckets.test.ts rejects duplicates.
+//
+// Owners say who writes the bucket: "store" and "chain" and "state" are written only by
+// state/store.ts inside the commit batch; "node" buckets hold indexes the node can rebuild from
+// blocks, passed to commitBlock as `extra` ops (prefixes 0x40-0x7f are kept for them).
+
+export type BucketOwner = "store" | "chain" | "state" | "node";
+
+export interface Bucket {
+  readonly name: string;
+  readonly prefix: number;
+  readonly owner: BucketOwner;
+}
+
+function bucket(name: string, prefix: number, owner: BucketOwner): Bucket {
+  return { name, prefix, owner };
+}
+
+export const buckets = {
+  /** Store records: the format marker and the head pointer. Key: a record name in UTF-8. */
+  meta: bucket("meta", 0x01, "store"),
+
+  /** height (u64be) -> encoded block, opaque here. */
+  block: bucket("block", 0x10, "chain"),
+  /** height (u64be) -> block hash, so the hash is known without decoding the block. */
+  blockHash: bucket("blockHash", 0x11, "chain"),
+  /** block hash -> height. */
+  blockHeight: bucket("blockHeight", 0x12, "chain"),
+  /** height (u64be) -> encoded commit certifying the block at that height. */
+  commit: bucket("commit", 0x13, "chain"),
+  /** height (u64be) || index (u32be) -> encoded receipt; a block's receipts are one range. */
+  receipt: bucket("receipt", 0x14, "chain"),
+  /** tx id -> (height, index) of the transaction. */
+  txLocation: bucket("txLocation", 0x15, "chain"),
+
+  /** Flat world state at the head: state key -> value, ordered for prefix scans. */
+  state: bucket("state", 0x20, "state"),
+  /** Jellyfish tree node key -> encoded node. */
+  smtNode: bucket("smtNode", 0x21, "state"),
+  /** version (u64be) -> encoded root reference of that version's tree. */
+  smtRoot: bucket("smtRoot", 0x22, "state"),
+  /** staleSince (u64be) -> the node keys no version >= staleSince uses (smt/prune.ts list). */
+  smtStale: bucket("smtStale", 0x23, "state"),
+} as const satisfies Record<string, Bucket>;
+
+/** All buckets, for the uniqueness check and for tools that walk the whole database. */
+export const allBuckets: readonly Bucket[] = Object.values(buckets);
+
+/** The lowest and highest prefixes reserved for the node's rebuildable indexes. */
+export const NODE_PREFIX_MIN = 0x40;
+export const NODE_PREFIX_MAX = 0x7f;

@@ -1,0 +1,157 @@
+// The world state on disk, kept twice on purpose: a flat ordered key space holding the head's
+// values, which answers point reads with one getSync and prefix queries with one range scan,
+// and the Jellyfish tree, which commits to the same key/value set at every kept version and
+// proves it. Both are written by the same batch, so they never disagree on disk.
+import { compareBytes, concatBytes, toHex, u64be } from "../lib/bytes.js";
+import { buckets } from "./buckets.js";
+import type { Db, WriteBatch } from "./db.js";
+import { StoreError } from "./errors.js";
+import type { Change, ScanOptions, StateReader } from "./overlay.js";
+import { prefixEnd } from "./repository.js";
+import type { SmtProof } from "./smt/proof.js";
+import { decodeStaleList, encodeStaleList } from "./smt/prune.js";
+import { JellyfishTree, type NodeReader, SmtError, type TreeBatch } from "./smt/tree.js";
+
+const STATE = Uint8Array.of(buckets.state.prefix);
+const NODE = Uint8Array.of(buckets.smtNode.prefix);
+const ROOT = Uint8Array.of(buckets.smtRoot.prefix);
+const STALE = Uint8Array.of(buckets.smtStale.prefix);
+
+/** Tree failures as store failures: a missing or undecodable node means a damaged store. */
+function storeError(error: unknown, what: string): unknown {
+  if (!(error instanceof SmtError)) return error;
+  switch (error.code) {
+    case "UNKNOWN_VERSION":
+      return new StoreError("VERSION_UNAVAILABLE", `${what}: ${error.message}`, { cause: error });
+    case "BAD_UPDATE":
+      return new StoreError("INVALID_COMMIT", `${what}: ${error.message}`, { cause: error });
+    default:
+      return new StoreError("CORRUPT", `${what}: ${error.message}`, { cause: error });
+  }
+}
+
+/** Runs a tree operation, reporting its failures as StoreErrors. */
+function guarded<T>(what: string, run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    throw storeError(error, what);
+  }
+}
+
+export class WorldState {
+  private readonly tree: JellyfishTree;
+  /** The flat key space at the head. */
+  readonly head: StateReader;
+
+  constructor(private readonly db: Db) {
+    const nodes: NodeReader = {
+      getNode: (nodeKey) => db.getSync(concatBytes(NODE, nodeKey)),
+      getRoot: (version) => db.getSync(concatBytes(ROOT, u64be(version))),
+    };
+    this.tree = new JellyfishTree(nodes);
+    this.head = {
+      get: (key) => db.getSync(concatBytes(STATE, key)),
+      scan: (prefix, options) => this.scan(prefix, options),
+    };
+  }
+
+  /** The tree writes that take the state at `base` to `version`; nothing is written. */
+  computeRoot(base: bigint | undefined, version: bigint, changes: readonly Change[]): TreeBatch {
+    return guarded(`state root of version ${version}`, () =>
+      this.tree.update(base, version, changes),
+    );
+  }
+
+  /** Adds a version's flat changes and tree writes to the batch. */
+  write(batch: WriteBatch, changes: readonly Change[], tree: TreeBatch): void {
+    for (const [key, value] of changes) {
+      const dbKey = concatBytes(STATE, key);
+      if (value === undefined) batch.del(dbKey);
+      else batch.put(dbKey, value);
+    }
+    for (const [nodeKey, node] of tree.nodes) batch.put(concatBytes(NODE, nodeKey), node);
+    for (const [version, ref] of tree.roots) batch.put(concatBytes(ROOT, u64be(version)), ref);
+    // One record per version rather than one per stale node: it halves the batch's entries.
+    const staleSince = new Map<bigint, Uint8Array[]>();
+    for (const [since, nodeKey] of tree.stale) {
+      const list = staleSince.get(since);
+      if (list) list.push(nodeKey);
+      else staleSince.set(since, [nodeKey]);
+    }
+    for (const [since, nodeKeys] of staleSince) {
+      batch.put(concatBytes(STALE, u64be(since)), encodeStaleList(nodeKeys));
+    }
+  }
+
+  /**
+   * Adds to the batch the deletion of every version below `keepFrom`: their root refs, and the
+   * nodes no version from `keepFrom` on uses (see smt/prune.ts).
+   */
+  async prune(batch: WriteBatch, keepFrom: bigint): Promise<void> {
+    const rootsEnd = concatBytes(ROOT, u64be(keepFrom));
+    for await (const [key] of this.db.iterate({ gt: ROOT, lt: rootsEnd })) batch.del(key);
+    // Nodes that went stale at or before keepFrom are used by no kept version.
+    const staleEnd = concatBytes(STALE, u64be(keepFrom + 1n));
+    for await (const [key, list] of this.db.iterate({ gt: STALE, lt: staleEnd })) {
+      const nodeKeys = guarded("stale node list", () => decodeStaleList(list));
+      batch.del(key);
+      for (const nodeKey of nodeKeys) batch.del(concatBytes(NODE, nodeKey));
+    }
+  }
+
+  rootHash(version: bigint): Uint8Array {
+    return guarded(`state root of version ${version}`, () => this.tree.rootHash(version));
+  }
+
+  /** The value of `key` in the tree at `version`. */
+  getAt(version: bigint, key: Uint8Array): Uint8Array | undefined {
+    return guarded(`state at version ${version}`, () => this.tree.get(version, key));
+  }
+
+  prove(version: bigint, key: Uint8Array): SmtProof {
+    return guarded(`state proof at version ${version}`, () => this.tree.prove(version, key));
+  }
+
+  /**
+   * The cheap start-up check: the version's root node hashes to its recorded root, which must
+   * be `expected`. Throws StoreError("CORRUPT") otherwise.
+   */
+  checkRoot(version: bigint, expected: Uint8Array): void {
+    const what = `state tree of version ${version}`;
+    let recorded: Uint8Array;
+    try {
+      this.tree.checkRoot(version);
+      recorded = this.tree.rootHash(version);
+    } catch (error) {
+      // Here even a missing version is damage: the head's tree must be there.
+      if (!(error instanceof SmtError)) throw error;
+      throw new StoreError("CORRUPT", `${what}: ${error.message}`, { cause: error });
+    }
+    if (compareBytes(recorded, expected) !== 0) {
+      throw new StoreError(
+        "CORRUPT",
+        `${what}: root ${toHex(recorded)} does not match the head's state root ${toHex(expected)}`,
+      );
+    }
+  }
+
+  private async scan(
+    prefix: Uint8Array,
+    options: ScanOptions = {},
+  ): Promise<Array<readonly [Uint8Array, Uint8Array]>> {
+    const { after, limit } = options;
+    if (limit !== undefined && !(limit > 0)) return [];
+    const from = concatBytes(STATE, prefix);
+    const lower =
+      after !== undefined && compareBytes(after, prefix) >= 0
+        ? { gt: concatBytes(STATE, after) }
+        : { gte: from };
+    const entries = await this.db.range({
+      ...lower,
+      lt: prefixEnd(from)!,
+      ...(limit === undefined || !Number.isFinite(limit) ? {} : { limit }),
+    });
+    return entries.map(([key, value]) => [key.subarray(1), value] as const);
+  }
+}

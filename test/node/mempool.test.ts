@@ -1,0 +1,252 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import fc from "fast-check";
+import t, { type Test } from "tap";
+import { toHex } from "../../lib/bytes.js";
+import { commitFromPrecommits } from "../../lib/commit.js";
+import { encodeTx, signTx } from "../../lib/tx.js";
+import { signVote } from "../../lib/vote.js";
+import { Chain } from "../../node/chain.js";
+import { ManualClock } from "../../node/clock.js";
+import { buildGenesis } from "../../node/genesis.js";
+import {
+  Mempool,
+  type MempoolOptions,
+  type MempoolTx,
+  TX_LIST_OVERHEAD,
+} from "../../node/mempool.js";
+import { Producer } from "../../node/producer.js";
+import { Store } from "../../state/store.js";
+import { encodePayload, txTypeNumber } from "../../vm/tx/types.js";
+import {
+  type Actor,
+  actor,
+  genesisJson,
+  hash32,
+  operatorOf,
+  T0,
+  validatorOf,
+} from "../vm/helpers.js";
+
+const CHAIN_ID = "wattcap-test";
+const [op0, op1, op2] = [operatorOf(0), operatorOf(1), operatorOf(2)];
+// Three utilities with one validator each: three operators who may send transactions.
+const genesis = buildGenesis(genesisJson([1, 1, 1]));
+
+/** A registerHousehold by `signer`: any nonce, a distinct household per (signer, nonce). */
+function tx(signer: Actor, nonce: bigint, options: { chainId?: string; pad?: number } = {}) {
+  const household = actor(1000 + Number(nonce) + 100 * signer.secretKey[31]!);
+  const body = {
+    chainId: options.chainId ?? CHAIN_ID,
+    nonce,
+    type: txTypeNumber("registerHousehold"),
+    payload: encodePayload("registerHousehold", {
+      household: household.address,
+      meterIdHash: hash32(Number(nonce) + 1000 * signer.secretKey[31]!),
+      meterKey: undefined,
+      registers: 1,
+      baselines: Array.from({ length: 12 }, () => BigInt(options.pad ?? 1000)),
+    }),
+    signer: signer.publicKey,
+  };
+  return encodeTx(signTx(body, signer.secretKey));
+}
+
+async function setup(t: Test, options: MempoolOptions = {}) {
+  const dir = await mkdtemp(join(tmpdir(), "wattcap-mempool-"));
+  const store = await Store.open(dir);
+  t.teardown(async () => {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const clock = new ManualClock(T0 + 1000n);
+  const chain = await Chain.open(store, genesis, { clock });
+  const mempool = new Mempool(chain, options);
+  const admitted: MempoolTx[] = [];
+  mempool.on("admitted", (entry) => admitted.push(entry));
+  return { chain, mempool, clock, admitted };
+}
+
+const label = (entry: MempoolTx) =>
+  `${[op0, op1, op2].findIndex((op) => toHex(op.address) === entry.sender)}#${entry.nonce}`;
+
+async function addAll(mempool: Mempool, txs: readonly Uint8Array[]) {
+  const codes: string[] = [];
+  for (const bytes of txs) {
+    const result = await mempool.add(bytes);
+    codes.push(result.ok ? "ok" : result.code);
+  }
+  return codes;
+}
+
+t.test("admits a valid transaction once and announces it", async (t) => {
+  const { mempool, admitted } = await setup(t);
+  const bytes = tx(op0, 0n);
+  const result = await mempool.add(bytes);
+  t.ok(result.ok);
+  t.equal(mempool.size, 1);
+  t.equal(mempool.bytes, bytes.length);
+  t.equal(admitted.length, 1, "announced for gossip");
+  if (result.ok) t.ok(mempool.has(result.id));
+  t.same(await addAll(mempool, [bytes]), ["ALREADY_KNOWN"], "deduplicated");
+  t.equal(admitted.length, 1, "a duplicate is not announced again");
+});
+
+t.test("a transaction failing stateless or stateful checks never enters", async (t) => {
+  const { chain, mempool, admitted } = await setup(t);
+  const bad = tx(op0, 0n);
+  bad[bad.length - 1]! ^= 1;
+  const stranger = actor(77);
+  const codes = await addAll(mempool, [
+    bad,
+    tx(op0, 0n, { chainId: "other-chain" }),
+    new Uint8Array([0x92, 0x01]),
+    tx(stranger, 0n),
+  ]);
+  t.same(codes, ["BAD_SIGNATURE", "WRONG_CHAIN_ID", "TX_MALFORMED", "NOT_AUTHORISED"]);
+  t.equal(mempool.size, 0);
+  t.equal(admitted.length, 0);
+  // Valid signatures are facts about their ids, whatever else fails; the forged one is not kept.
+  t.equal(chain.signatureCache.size, 2, "the two good signatures were remembered");
+});
+
+t.test("per-sender nonce order: gaps are held until filled", async (t) => {
+  const { mempool } = await setup(t);
+  t.same(await addAll(mempool, [tx(op0, 2n), tx(op0, 0n)]), ["ok", "ok"]);
+  t.same(mempool.reap(100, 1e9).map(label), ["0#0"], "nonce 2 waits behind the gap");
+  t.same(await addAll(mempool, [tx(op0, 1n)]), ["ok"]);
+  t.same(mempool.reap(100, 1e9).map(label), ["0#0", "0#1", "0#2"]);
+  t.same(await addAll(mempool, [tx(op0, 1n, { pad: 5 })]), ["NONCE_TAKEN"]);
+});
+
+t.test("per-account bounds", async (t) => {
+  const { mempool } = await setup(t, { maxTxsPerAccount: 3 });
+  t.same(await addAll(mempool, [tx(op0, 3n)]), ["NONCE_TOO_FAR"]);
+  t.same(await addAll(mempool, [tx(op0, 0n), tx(op0, 1n), tx(op0, 2n)]), ["ok", "ok", "ok"]);
+  t.equal(mempool.size, 3);
+  t.same(await addAll(mempool, [tx(op1, 0n)]), ["ok"], "other senders are not affected");
+});
+
+t.test(
+  "reap: round-robin by sender in arrival order, nonce order within, within limits",
+  async (t) => {
+    const { mempool } = await setup(t);
+    await addAll(mempool, [
+      tx(op1, 0n),
+      tx(op0, 0n),
+      tx(op1, 1n),
+      tx(op0, 1n),
+      tx(op0, 2n),
+      tx(op2, 0n),
+    ]);
+    const all = mempool.reap(100, 1e9);
+    t.same(all.map(label), ["1#0", "0#0", "2#0", "1#1", "0#1", "0#2"]);
+    t.same(mempool.reap(4, 1e9).map(label), ["1#0", "0#0", "2#0", "1#1"], "count limit");
+    const size = all[0]!.bytes.length + TX_LIST_OVERHEAD;
+    t.same(mempool.reap(100, 2 * size).map(label), ["1#0", "0#0"], "byte limit");
+    t.same(mempool.reap(100, 1e9).map(label), all.map(label), "deterministic");
+  },
+);
+
+t.test("global bounds and eviction", async (t) => {
+  await t.test("a held transaction goes first", async (t) => {
+    const { mempool } = await setup(t, { maxTxs: 3 });
+    const removed: string[] = [];
+    mempool.on("removed", (entry, reason) => removed.push(`${label(entry)}:${reason}`));
+    t.same(await addAll(mempool, [tx(op0, 0n), tx(op1, 2n), tx(op1, 3n)]), ["ok", "ok", "ok"]);
+    t.same(
+      await addAll(mempool, [tx(op2, 5n)]),
+      ["MEMPOOL_FULL"],
+      "a held newcomer evicts nothing",
+    );
+    t.same(await addAll(mempool, [tx(op2, 0n)]), ["ok"]);
+    t.same(removed, ["1#3:evicted"]);
+    t.equal(mempool.size, 3);
+  });
+  await t.test(
+    "then the largest sender's highest nonce, but only for a smaller sender",
+    async (t) => {
+      const { mempool } = await setup(t, { maxTxs: 3 });
+      t.same(await addAll(mempool, [tx(op0, 0n), tx(op0, 1n), tx(op1, 0n)]), ["ok", "ok", "ok"]);
+      t.same(await addAll(mempool, [tx(op2, 0n)]), ["ok"], "op0 holds 2 > 1");
+      t.same(mempool.reap(100, 1e9).map(label), ["0#0", "1#0", "2#0"]);
+      t.same(await addAll(mempool, [tx(op1, 1n)]), ["MEMPOOL_FULL"], "nobody holds more than 2");
+    },
+  );
+  await t.test("the byte bound", async (t) => {
+    const one = tx(op0, 0n).length;
+    const { mempool } = await setup(t, { maxBytes: 2 * one + 10 });
+    t.same(await addAll(mempool, [tx(op0, 0n), tx(op0, 1n), tx(op1, 0n)]), ["ok", "ok", "ok"]);
+    t.ok(mempool.bytes <= 2 * one + 10);
+    t.equal(mempool.size, 2);
+  });
+});
+
+t.test("the pool never grows past its bounds", async (t) => {
+  const { mempool } = await setup(t, { maxTxs: 5, maxTxsPerAccount: 4 });
+  const pool = [op0, op1, op2].flatMap((op) => [0n, 1n, 2n, 3n, 5n].map((n) => tx(op, n)));
+  await fc.assert(
+    fc.asyncProperty(fc.array(fc.nat(pool.length - 1), { maxLength: 20 }), async (picks) => {
+      for (const i of picks) {
+        await mempool.add(pool[i]!);
+        if (mempool.size > 5) return false;
+      }
+      const reaped = mempool.reap(100, 1e9);
+      return reaped.length <= mempool.size;
+    }),
+    { numRuns: 30 },
+  );
+  t.ok(mempool.size <= 5);
+});
+
+t.test("expiry by age", async (t) => {
+  const { mempool, clock } = await setup(t, { ttlMs: 10_000n });
+  await addAll(mempool, [tx(op0, 0n)]);
+  clock.advance(5_000n);
+  await addAll(mempool, [tx(op1, 0n)]);
+  clock.advance(5_000n);
+  t.equal(mempool.expire(), 1, "the first has expired");
+  t.same(mempool.reap(100, 1e9).map(label), ["1#0"]);
+  clock.advance(5_000n);
+  t.same(await addAll(mempool, [tx(op2, 0n)]), ["ok"], "adding expires too");
+  t.same(mempool.reap(100, 1e9).map(label), ["2#0"]);
+});
+
+t.test("update after a commit removes included and used nonces and re-checks", async (t) => {
+  const { chain, mempool, clock } = await setup(t);
+  await addAll(mempool, [tx(op0, 0n), tx(op0, 1n), tx(op1, 0n)]);
+  // Another pool's block uses op1's nonce 0 with a different transaction.
+  const other = new Mempool(chain);
+  await addAll(other, [tx(op0, 0n), tx(op1, 0n, { pad: 7 })]);
+  const proposer = chain.validatorSetAt(1n)[1]!;
+  const producer = new Producer(chain, other, { proposer: proposer.address });
+  clock.advance(1000n);
+  const proposal = await producer.buildProposal(1n, 0, clock.now());
+  const set = chain.validatorSetAt(1n);
+  const votes = set.map((v) =>
+    signVote(
+      {
+        type: "precommit",
+        chainId: CHAIN_ID,
+        height: 1n,
+        round: 0,
+        blockHash: proposal.executed.hash,
+        validator: v.address,
+      },
+      validatorOf(genesisIndex(v.address), 0).secretKey,
+    ),
+  );
+  t.equal(votes.length, 3);
+  const commit = commitFromPrecommits(set, 1n, 0, proposal.executed.hash, votes);
+  const committed = await chain.commitBlock(proposal.executed, commit);
+  t.same(mempool.reap(100, 1e9).map(label), ["0#1"], "reap reads nonces afresh");
+  mempool.update(committed);
+  t.equal(mempool.size, 1);
+  t.same(mempool.reap(100, 1e9).map(label), ["0#1"]);
+});
+
+function genesisIndex(address: Uint8Array): number {
+  for (let i = 0; i < 3; i++) if (toHex(validatorOf(i, 0).address) === toHex(address)) return i;
+  throw new Error("not a validator");
+}

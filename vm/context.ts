@@ -1,0 +1,150 @@
+// What a handler or an end-of-block job sees: the block being executed, the genesis parameters,
+// typed access to the state (through an overlay, so a refused transaction's writes can be
+// dropped), the event sink, and the block's effects beyond state (validator-set updates).
+
+import { decode, encode } from "../lib/codec.js";
+import type { Evidence } from "../lib/evidence.js";
+import type { Validator } from "../lib/validator.js";
+import type { ScanOptions, StateReader, StateWriter } from "../state/overlay.js";
+import { type RejectCode, reject } from "./codes.js";
+import type { Event } from "./event.js";
+import type { Params } from "./model/chain.js";
+import type { Household } from "./model/household.js";
+import type { ValidatorChange } from "./model/validators.js";
+import { periodOf, periodStart } from "./period.js";
+import type { ReadingResult } from "./receipt.js";
+import { type Singleton, type Table, tables } from "./tables.js";
+
+export interface BlockContext {
+  readonly chainId: string;
+  readonly height: bigint;
+  /** Unix ms, the proposer's. */
+  readonly time: bigint;
+  readonly parentHash: Uint8Array;
+  /** The proposer's validator address. */
+  readonly proposer: Uint8Array;
+}
+
+/** The set that takes effect at `fromHeight` (H+2 for a block at H) and what changed. */
+export interface ValidatorUpdate {
+  readonly fromHeight: bigint;
+  readonly validators: Validator[];
+  readonly changes: ValidatorChange[];
+}
+
+/** A module's reaction to a household being closed (e.g. cancelling its open orders). */
+export type HouseholdCloseHook = (ctx: ExecutionContext, household: Household) => Promise<void>;
+
+/** A set of signature keys, as the host's verification workers report them. */
+export interface VerifiedSignatures {
+  has(key: string): boolean;
+}
+
+/** What stays the same for every transaction and job of one block. */
+export interface BlockEnv {
+  readonly block: BlockContext;
+  readonly params: Params;
+  /** Evidence included in the block, already verified by the host. */
+  readonly evidence: readonly Evidence[];
+  readonly householdCloseHooks: readonly HouseholdCloseHook[];
+  /** Meter signatures the host already verified (vm/readings/signature.ts meterSignatureKey). */
+  readonly verifiedSignatures?: VerifiedSignatures;
+  /** Set by the end-of-block validator-set job. */
+  validatorUpdate: ValidatorUpdate | undefined;
+}
+
+/** The genesis parameters; their absence means the state is not a Wattcap chain's. */
+export function readParams(state: StateReader): Params {
+  const bytes = state.get(tables.params.key);
+  if (bytes === undefined) throw new Error("the state has no genesis parameters");
+  return decode(tables.params.schema, bytes);
+}
+
+/** Read-only state access: what authorisation checks get, in blocks and in the mempool. */
+export class StateView {
+  constructor(
+    protected readonly state: StateReader,
+    readonly block: BlockContext,
+    readonly params: Params,
+  ) {}
+
+  get<K, V>(table: Table<K, V>, key: K): V | undefined {
+    const bytes = this.state.get(table.key(key));
+    return bytes === undefined ? undefined : decode(table.schema, bytes);
+  }
+
+  /** The record, or a refusal with `code` if there is none. */
+  need<K, V>(table: Table<K, V>, key: K, code: RejectCode): V {
+    return this.get(table, key) ?? reject(code);
+  }
+
+  /** A singleton genesis wrote; its absence means the state is not a Wattcap chain's. */
+  one<V>(singleton: Singleton<V>): V {
+    const bytes = this.state.get(singleton.key);
+    if (bytes === undefined) throw new Error(`state has no ${singleton.name} record`);
+    return decode(singleton.schema, bytes);
+  }
+
+  /** The period the block's time falls in; undefined before the first period starts. */
+  currentPeriod(): bigint | undefined {
+    return periodOf(this.params.schedule, this.block.time);
+  }
+
+  /** Whether period k has started by the block's time. */
+  hasStarted(k: bigint): boolean {
+    return periodStart(this.params.schedule, k) <= this.block.time;
+  }
+
+  periodStart(k: bigint): bigint {
+    return periodStart(this.params.schedule, k);
+  }
+}
+
+export class ExecutionContext extends StateView {
+  private readonly emitted: Event[] = [];
+  private results: ReadingResult[] | undefined;
+
+  constructor(
+    protected override readonly state: StateWriter,
+    readonly env: BlockEnv,
+  ) {
+    super(state, env.block, env.params);
+  }
+
+  put<K, V>(table: Table<K, V>, key: K, value: V): void {
+    this.state.set(table.key(key), encode(table.schema, value));
+  }
+
+  delete<K, V>(table: Table<K, V>, key: K): void {
+    this.state.delete(table.key(key));
+  }
+
+  putOne<V>(singleton: Singleton<V>, value: V): void {
+    this.state.set(singleton.key, encode(singleton.schema, value));
+  }
+
+  /** Raw ordered scan, for jobs that walk an index with a cursor. */
+  scan(
+    prefix: Uint8Array,
+    options?: ScanOptions,
+  ): Promise<Array<readonly [Uint8Array, Uint8Array]>> {
+    return this.state.scan(prefix, options);
+  }
+
+  emit(event: Event): void {
+    this.emitted.push(event);
+  }
+
+  get events(): readonly Event[] {
+    return this.emitted;
+  }
+
+  /** An oracle batch's per-reading results, for its receipt. */
+  setReadingResults(results: ReadingResult[]): void {
+    this.results = results;
+  }
+
+  get readingResults(): ReadingResult[] | undefined {
+    return this.results;
+  }
+}
