@@ -24,7 +24,9 @@ import { MAX_TX_BYTES, txId } from "./tx.js";
 
 /** Above the largest header encoding (about 400 bytes). */
 export const MAX_HEADER_BYTES = 1024;
-export const MAX_BLOCK_BYTES = 4 * 1024 * 1024;
+// A proposal gossips its whole block, and gossipsub frames each message within 4 MiB
+// (node/p2p/topics.ts), so a block stays under 3 MiB to leave room for the proposal around it.
+export const MAX_BLOCK_BYTES = 3 * 1024 * 1024;
 export const MAX_BLOCK_TXS = 10_000;
 export const MAX_BLOCK_EVIDENCE = 32;
 

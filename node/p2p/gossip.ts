@@ -33,10 +33,9 @@ export interface GossipRouter extends GossipSub {
   getMeshPeers(topic: string): string[];
   /** Peers that always get every message, outside the mesh (validator links). */
   readonly direct: Set<string>;
-  /** Peers gossipsub tracks, and the stream it sends to each on. */
-  readonly peers: Map<string, PeerId>;
+  /** The stream gossipsub sends to each peer on. */
   readonly streamsOutbound: Map<string, unknown>;
-  /** Private in the typings: queues the opening of an outbound stream on a connection. */
+  /** Private in the typings: adds the peer and queues the opening of its outbound stream. */
   onPeerConnected(peerId: PeerId, connection: Connection): void;
 }
 
@@ -47,7 +46,6 @@ export function asGossipRouter(pubsub: GossipSub): GossipRouter {
     typeof router.getMeshPeers !== "function" ||
     typeof router.onPeerConnected !== "function" ||
     !(router.direct instanceof Set) ||
-    !(router.peers instanceof Map) ||
     !(router.streamsOutbound instanceof Map)
   ) {
     throw new Error("gossipsub 17 internals this layer relies on are missing");
@@ -99,7 +97,9 @@ interface Counters {
 
 export interface GossipDeps {
   readonly router: GossipRouter;
-  /** The open connections to a peer. */
+  /** The peers we should gossip with: connected, and speaking this chain's protocols. */
+  peers(): PeerId[];
+  /** The connections to a peer. */
   connections(peer: PeerId): Connection[];
   readonly topics: TopicTable;
   readonly validators: GossipValidators;
@@ -180,21 +180,23 @@ export class Gossip {
     return out;
   }
 
-  /** Outbound gossip streams reopened because gossipsub had lost or kept a dead one. */
+  /** Outbound gossip streams (re)opened by the heartbeat check below. */
   get streamRepairs(): number {
     return this.#streamRepairs;
   }
 
   /**
-   * gossipsub 17 opens one outbound stream per peer and never retries: if opening fails, or if a
-   * connection drops while the stream is being opened (it then records a dead stream, and skips
-   * every later connection because it "has" one), we stop sending to that peer for good; seen
-   * after a validator restarts moments after connecting. On each heartbeat, every tracked peer
-   * with an open connection but no live outbound gossip stream gets its stream reopened.
+   * gossipsub 17 keeps one outbound stream per peer and never reopens it on its own: if opening
+   * fails, if the connection drops while it opens (it then keeps the dead stream and skips every
+   * later connection, since it "has" one; seen when a validator restarts moments after
+   * connecting), or if a stream error makes it drop the peer while the connection stays up, we
+   * stop gossiping with that peer for good. On each heartbeat, every peer of ours with an open
+   * connection but no live outbound gossip stream gets one reopened (the peer then learns our
+   * subscriptions again on it).
    */
   readonly #repairOutboundStreams = (): void => {
     const { router } = this.deps;
-    for (const [id, peerId] of router.peers) {
+    for (const peerId of this.deps.peers()) {
       const open = this.deps.connections(peerId).filter((c) => c.status === "open");
       const outbound = open
         .flatMap((c) => c.streams)
@@ -203,7 +205,7 @@ export class Gossip {
         continue;
       }
       // No entry and a stream still negotiating its protocol: probably gossipsub's own, in flight.
-      const stale = router.streamsOutbound.delete(id);
+      const stale = router.streamsOutbound.delete(peerId.toString());
       if (!stale && outbound.some((s) => s.protocol === "")) continue;
       router.onPeerConnected(peerId, open[0]!);
       this.#streamRepairs++;

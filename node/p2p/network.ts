@@ -108,7 +108,7 @@ export interface NetworkStats {
   readonly gossip: Readonly<Record<GossipKind, TopicStats>>;
   readonly connectedPeers: number;
   readonly bannedPeers: number;
-  /** Outbound gossip streams reopened after gossipsub lost them (gossip.ts). */
+  /** Outbound gossip streams (re)opened by the heartbeat check (gossip.ts). */
   readonly gossipStreamRepairs: number;
 }
 
@@ -200,6 +200,7 @@ export class Network {
     this.#router = asGossipRouter(libp2p.services.pubsub);
     this.#gossip = new Gossip({
       router: this.#router,
+      peers: () => [...this.#announced].map(toPeerId),
       connections: (peer) => libp2p.getConnections(peer),
       topics,
       validators: options.validators,
