@@ -16,6 +16,7 @@
 
 import {
   type Block,
+  type BlockStructureErrorCode,
   blockHash,
   checkBlockStructure,
   decodeBlock,
@@ -200,16 +201,7 @@ export class ChainError extends Error {
 /** Why a block is invalid. Structure codes come from lib/block.ts checkBlockStructure. */
 export type BlockErrorCode =
   | "MALFORMED_BLOCK"
-  | "WRONG_CHAIN_ID"
-  | "BAD_HEIGHT"
-  | "BAD_GENESIS_PARENT"
-  | "MISSING_LAST_COMMIT"
-  | "UNEXPECTED_LAST_COMMIT"
-  | "LAST_COMMIT_MISMATCH"
-  | "BAD_TX_ROOT"
-  | "BAD_LAST_COMMIT_HASH"
-  | "BAD_EVIDENCE_HASH"
-  | "DUPLICATE_EVIDENCE"
+  | BlockStructureErrorCode
   | "WRONG_HEIGHT"
   | "WRONG_PARENT"
   | "WRONG_VERSION"

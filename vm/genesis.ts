@@ -9,7 +9,7 @@ import { type Change, emptyState, StateOverlay } from "../state/overlay.js";
 import { MARKET_MODES, type MarketMode, type Params, ZERO_TOTALS } from "./model/chain.js";
 import { isUtilityId } from "./model/common.js";
 import { MAX_PEAK_WINDOWS, type Policy, policyProblem } from "./model/policy.js";
-import type { Utility } from "./model/utility.js";
+import { newUtility } from "./model/utility.js";
 import { calendarSchedule, fixedSchedule, PeriodError, type PeriodSchedule } from "./period.js";
 import { type Singleton, type Table, tables } from "./tables.js";
 import { MAX_BATCH_READINGS } from "./tx/types.js";
@@ -368,18 +368,7 @@ export function genesisState(genesis: Genesis): Change[] {
     queue: [],
   });
   for (const { id, name, operator, policy } of genesis.utilities) {
-    const utility: Utility = {
-      id,
-      name,
-      operator,
-      status: "active",
-      policy,
-      pendingPolicies: [],
-      householdCount: 0,
-      activeHouseholds: 0,
-      balance: 0n,
-    };
-    write(state, tables.utility, id, utility);
+    write(state, tables.utility, id, newUtility(id, name, operator, policy));
     write(state, tables.operator, operator, id);
   }
   return state.changes();

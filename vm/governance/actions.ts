@@ -8,7 +8,7 @@ import type { ExecutionContext, StateView } from "../context.js";
 import { isUtilityId } from "../model/common.js";
 import type { GovernanceAction } from "../model/governance.js";
 import { policyProblem } from "../model/policy.js";
-import type { Utility } from "../model/utility.js";
+import { newUtility, type Utility } from "../model/utility.js";
 import type { ValidatorChange } from "../model/validators.js";
 import { tables } from "../tables.js";
 import { checkChange, projectedSet, queueChange, readSchedule } from "./validator-set.js";
@@ -108,17 +108,7 @@ export function enact(ctx: ExecutionContext, action: GovernanceAction): void {
   switch (action.kind) {
     case "addUtility": {
       const { id, name, operator, policy } = action.value;
-      ctx.put(tables.utility, id, {
-        id,
-        name,
-        operator,
-        status: "active",
-        policy,
-        pendingPolicies: [],
-        householdCount: 0,
-        activeHouseholds: 0,
-        balance: 0n,
-      });
+      ctx.put(tables.utility, id, newUtility(id, name, operator, policy));
       ctx.put(tables.operator, operator, id);
       ctx.emit({ kind: "utilityAdded", value: { utility: id } });
       return;

@@ -26,6 +26,26 @@ export const UtilitySchema = struct("Utility", {
 });
 export type Utility = Infer<typeof UtilitySchema>;
 
+/** A utility as it joins the chain (in genesis, or by governance): no households, no balance. */
+export function newUtility(
+  id: string,
+  name: string,
+  operator: Uint8Array,
+  policy: Policy,
+): Utility {
+  return {
+    id,
+    name,
+    operator,
+    status: "active",
+    policy,
+    pendingPolicies: [],
+    householdCount: 0,
+    activeHouseholds: 0,
+    balance: 0n,
+  };
+}
+
 /** The policy period k uses (read at start_k, when the period takes its snapshot). */
 export function policyForPeriod(utility: Utility, k: bigint): Policy {
   return valueForPeriod(utility.policy, utility.pendingPolicies, k);
