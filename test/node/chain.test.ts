@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import t, { type Test } from "tap";
+import t from "tap";
 import {
   type Block,
   computeEvidenceHash,
@@ -12,111 +12,36 @@ import {
 } from "../../lib/block.js";
 import { toHex, u64be } from "../../lib/bytes.js";
 import { decode } from "../../lib/codec.js";
-import { type Commit, commitFromPrecommits } from "../../lib/commit.js";
 import { duplicateVoteEvidence } from "../../lib/evidence.js";
 import { encodeTx, signTx } from "../../lib/tx.js";
-import { proposerFor, type Validator } from "../../lib/validator.js";
+import { proposerFor } from "../../lib/validator.js";
 import { VerifyPool } from "../../lib/verify-pool.js";
 import { signVote } from "../../lib/vote.js";
 import { Chain, type CommittedBlock, checkTxsStateless } from "../../node/chain.js";
 import { ManualClock, offsetClock } from "../../node/clock.js";
-import {
-  buildGenesis,
-  type ChainGenesis,
-  GenesisLoadError,
-  loadGenesisFile,
-} from "../../node/genesis.js";
+import { buildGenesis, GenesisLoadError, loadGenesisFile } from "../../node/genesis.js";
 import { Mempool } from "../../node/mempool.js";
 import { Producer } from "../../node/producer.js";
 import type { WriteBatch } from "../../state/db.js";
 import { Store } from "../../state/store.js";
 import { decodeReceipt } from "../../vm/receipt.js";
 import { tables } from "../../vm/tables.js";
-import { encodePayload, type PayloadOf, type TxTypeName, txTypeNumber } from "../../vm/tx/types.js";
+import { encodePayload, txTypeNumber } from "../../vm/tx/types.js";
+import { actor, genesisJson, hash32, operatorOf, T0 } from "../vm/helpers.js";
 import {
-  type Actor,
-  actor,
-  genesisJson,
-  hash32,
-  operatorOf,
-  T0,
-  validatorOf,
-} from "../vm/helpers.js";
+  CHAIN_ID,
+  openChain,
+  registration,
+  secretOf,
+  signCommit,
+  signedTx,
+  type TestChain,
+} from "./chain-fixtures.js";
 
-const CHAIN_ID = "wattcap-test";
 const op0 = operatorOf(0);
 
-/** The secret key of every validator genesisJson can name, by address. */
-function secretOf(address: Uint8Array): Uint8Array {
-  for (let i = 0; i < 4; i++) {
-    for (let j = 0; j < 2; j++) {
-      const v = validatorOf(i, j);
-      if (toHex(v.address) === toHex(address)) return v.secretKey;
-    }
-  }
-  throw new Error("unknown validator");
-}
-
-function signCommit(
-  set: readonly Validator[],
-  height: bigint,
-  blockHash: Uint8Array,
-  signers = set.length,
-  round = 0,
-): Commit {
-  const votes = set
-    .slice(0, signers)
-    .map((v) =>
-      signVote(
-        { type: "precommit", chainId: CHAIN_ID, height, round, blockHash, validator: v.address },
-        secretOf(v.address),
-      ),
-    );
-  return commitFromPrecommits(set, height, round, blockHash, votes);
-}
-
-function tx<N extends TxTypeName>(signer: Actor, nonce: bigint, type: N, payload: PayloadOf<N>) {
-  const body = {
-    chainId: CHAIN_ID,
-    nonce,
-    type: txTypeNumber(type),
-    payload: encodePayload(type, payload),
-    signer: signer.publicKey,
-  };
-  return encodeTx(signTx(body, signer.secretKey));
-}
-
-function registration(household: Actor, meter: number) {
-  return {
-    household: household.address,
-    meterIdHash: hash32(meter),
-    meterKey: undefined,
-    registers: 1,
-    baselines: Array.from({ length: 12 }, () => 1000n),
-  };
-}
-
-interface Node {
-  readonly chain: Chain;
-  readonly store: Store;
-  readonly clock: ManualClock;
-  readonly dir: string;
-}
-
-async function openNode(t: Test, genesis: ChainGenesis, dir?: string): Promise<Node> {
-  const path = dir ?? (await mkdtemp(join(tmpdir(), "wattcap-chain-")));
-  const store = await Store.open(path);
-  const clock = new ManualClock(T0 + 1000n);
-  const chain = await Chain.open(store, genesis, { clock });
-  t.teardown(async () => {
-    await store.close();
-    if (!dir) await rm(path, { recursive: true, force: true });
-  });
-  return { chain, store, clock, dir: path };
-}
-
 /** Builds the next block on `node` with these txs (through a mempool and the producer). */
-async function propose(node: Node, txs: readonly Uint8Array[], round = 0) {
+async function propose(node: TestChain, txs: readonly Uint8Array[], round = 0) {
   const mempool = new Mempool(node.chain);
   for (const bytes of txs) {
     const added = await mempool.add(bytes);
@@ -130,7 +55,7 @@ async function propose(node: Node, txs: readonly Uint8Array[], round = 0) {
   return producer.buildProposal(height, round, node.clock.now());
 }
 
-async function commitOn(node: Node, bytes: Uint8Array): Promise<CommittedBlock> {
+async function commitOn(node: TestChain, bytes: Uint8Array): Promise<CommittedBlock> {
   const verdict = await node.chain.validateBlock(bytes);
   if (!verdict.ok) throw new Error(`invalid: ${verdict.code} ${verdict.message}`);
   const { executed } = verdict;
@@ -172,7 +97,7 @@ t.test("genesis: a hash everyone can compare, refused files named by field", asy
 });
 
 t.test("genesis is committed as height 0 and block 1 runs on it", async (t) => {
-  const node = await openNode(t, genesis1);
+  const node = await openChain(t, genesis1);
   const head = node.chain.head();
   t.equal(head.height, 0n);
   t.equal(toHex(head.hash), toHex(genesis1.hash));
@@ -185,25 +110,25 @@ t.test("genesis is committed as height 0 and block 1 runs on it", async (t) => {
 });
 
 t.test("produce, validate and commit a chain with real transactions", async (t) => {
-  const leader = await openNode(t, genesis1);
-  const follower = await openNode(t, genesis1);
+  const leader = await openChain(t, genesis1);
+  const follower = await openChain(t, genesis1);
   const committed: CommittedBlock[] = [];
   follower.chain.on("committed", (block) => committed.push(block));
   const [h0, h1] = households;
 
   const blocks = [
     [
-      tx(op0, 0n, "registerHousehold", registration(h0, 1)),
-      tx(op0, 1n, "registerHousehold", registration(h1, 2)),
+      signedTx(op0, 0n, "registerHousehold", registration(h0, 1)),
+      signedTx(op0, 1n, "registerHousehold", registration(h1, 2)),
     ],
     [
-      tx(op0, 2n, "recordPayment", { household: h0.address, amount: 700n, reference: "p-1" }),
-      tx(op0, 3n, "recordPayment", { household: h1.address, amount: 300n, reference: "p-2" }),
+      signedTx(op0, 2n, "recordPayment", { household: h0.address, amount: 700n, reference: "p-1" }),
+      signedTx(op0, 3n, "recordPayment", { household: h1.address, amount: 300n, reference: "p-2" }),
       // Refused by a state rule (a used reference): included, nonce used, receipt with its code.
-      tx(op0, 4n, "recordPayment", { household: h1.address, amount: 5n, reference: "p-2" }),
+      signedTx(op0, 4n, "recordPayment", { household: h1.address, amount: 5n, reference: "p-2" }),
     ],
     [],
-    [tx(op0, 5n, "recordCharge", { household: h0.address, amount: 200n, reference: "c-1" })],
+    [signedTx(op0, 5n, "recordCharge", { household: h0.address, amount: 200n, reference: "c-1" })],
   ];
   for (const txs of blocks) {
     const proposal = await propose(leader, txs);
@@ -248,18 +173,20 @@ t.test("produce, validate and commit a chain with real transactions", async (t) 
 });
 
 t.test("invalid blocks are refused with their code and nothing is written", async (t) => {
-  const leader = await openNode(t, genesis4);
-  const follower = await openNode(t, genesis4);
+  const leader = await openChain(t, genesis4);
+  const follower = await openChain(t, genesis4);
   const [h0] = households;
   // Height 1 committed on both, so height 2 carries a last commit.
-  const first = await propose(leader, [tx(op0, 0n, "registerHousehold", registration(h0, 1))]);
+  const first = await propose(leader, [
+    signedTx(op0, 0n, "registerHousehold", registration(h0, 1)),
+  ]);
   const set1 = leader.chain.validatorSetAt(1n);
   const commit1 = signCommit(set1, 1n, first.executed.hash);
   await leader.chain.commitBlock(first.executed, commit1);
   await commitOn(follower, first.bytes);
 
   const good = await propose(leader, [
-    tx(op0, 1n, "recordPayment", { household: h0.address, amount: 10n, reference: "r" }),
+    signedTx(op0, 1n, "recordPayment", { household: h0.address, amount: 10n, reference: "r" }),
   ]);
   follower.clock.set(leader.clock.now());
   const headBefore = follower.store.head()!;
@@ -288,7 +215,9 @@ t.test("invalid blocks are refused with their code and nothing is written", asyn
     "wrong nonce",
     tamper(good.bytes, (b) => ({
       ...b,
-      txs: [tx(op0, 7n, "recordPayment", { household: h0.address, amount: 10n, reference: "x" })],
+      txs: [
+        signedTx(op0, 7n, "recordPayment", { household: h0.address, amount: 10n, reference: "x" }),
+      ],
     })),
     "INVALID_TX",
     "NONCE_TOO_HIGH",
@@ -387,7 +316,7 @@ t.test("invalid blocks are refused with their code and nothing is written", asyn
     "last commit below quorum",
     tamper(good.bytes, (b) => ({
       ...b,
-      lastCommit: signCommit(set1, 1n, first.executed.hash, 2),
+      lastCommit: signCommit(set1, 1n, first.executed.hash, { signers: 2 }),
     })),
     "BAD_LAST_COMMIT",
     "NOT_ENOUGH_SIGNATURES",
@@ -420,14 +349,14 @@ t.test("invalid blocks are refused with their code and nothing is written", asyn
 });
 
 t.test("the same block executed twice gives identical results", async (t) => {
-  const leader = await openNode(t, genesis1);
-  const a = await openNode(t, genesis1);
-  const b = await openNode(t, genesis1);
+  const leader = await openChain(t, genesis1);
+  const a = await openChain(t, genesis1);
+  const b = await openChain(t, genesis1);
   const [h0, h1] = households;
   const proposal = await propose(leader, [
-    tx(op0, 0n, "registerHousehold", registration(h0, 1)),
-    tx(op0, 1n, "registerHousehold", registration(h1, 2)),
-    tx(op0, 2n, "recordPayment", { household: h0.address, amount: 9n, reference: "z" }),
+    signedTx(op0, 0n, "registerHousehold", registration(h0, 1)),
+    signedTx(op0, 1n, "registerHousehold", registration(h1, 2)),
+    signedTx(op0, 2n, "recordPayment", { household: h0.address, amount: 9n, reference: "z" }),
   ]);
   const [va, vb] = [
     await a.chain.validateBlock(proposal.bytes),
@@ -446,7 +375,7 @@ t.test("the same block executed twice gives identical results", async (t) => {
 });
 
 t.test("commitBlock refuses a wrong commit and writes nothing", async (t) => {
-  const node = await openNode(t, genesis4);
+  const node = await openChain(t, genesis4);
   const proposal = await propose(node, []);
   const set = node.chain.validatorSetAt(1n);
   await t.rejects(node.chain.commitBlock(proposal.executed, signCommit(set, 1n, hash32(5))), {
@@ -454,11 +383,17 @@ t.test("commitBlock refuses a wrong commit and writes nothing", async (t) => {
     code: "COMMIT_MISMATCH",
   });
   await t.rejects(
-    node.chain.commitBlock(proposal.executed, signCommit(set, 1n, proposal.executed.hash, 2)),
+    node.chain.commitBlock(
+      proposal.executed,
+      signCommit(set, 1n, proposal.executed.hash, { signers: 2 }),
+    ),
     { name: "ChainError", code: "BAD_COMMIT" },
   );
   t.equal(node.store.head()!.height, 0n, "still at genesis");
-  await node.chain.commitBlock(proposal.executed, signCommit(set, 1n, proposal.executed.hash, 3));
+  await node.chain.commitBlock(
+    proposal.executed,
+    signCommit(set, 1n, proposal.executed.hash, { signers: 3 }),
+  );
   t.equal(node.chain.head().height, 1n, "a quorum of 3 of 4 commits");
   await t.rejects(
     node.chain.commitBlock(proposal.executed, signCommit(set, 1n, proposal.executed.hash)),
@@ -479,9 +414,9 @@ t.test("index hooks write in the commit batch", async (t) => {
         batch.put(key(executed.height), new Uint8Array([executed.txIds.length])),
     ],
   });
-  const node: Node = { chain, store, clock: chain.clock as ManualClock, dir };
+  const node: TestChain = { chain, store, clock: chain.clock as ManualClock, dir };
   const proposal = await propose(node, [
-    tx(op0, 0n, "registerHousehold", registration(households[0], 1)),
+    signedTx(op0, 0n, "registerHousehold", registration(households[0], 1)),
   ]);
   await chain.commitBlock(
     proposal.executed,
@@ -495,10 +430,10 @@ t.test("reopening the store continues from the head; another genesis is refused"
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   let store = await Store.open(dir);
   let chain = await Chain.open(store, genesis1, { clock: new ManualClock(T0 + 1000n) });
-  let node: Node = { chain, store, clock: chain.clock as ManualClock, dir };
+  let node: TestChain = { chain, store, clock: chain.clock as ManualClock, dir };
   for (let i = 0; i < 2; i++) {
     const proposal = await propose(node, [
-      tx(op0, BigInt(i), "registerHousehold", registration(households[i]!, i + 1)),
+      signedTx(op0, BigInt(i), "registerHousehold", registration(households[i]!, i + 1)),
     ]);
     await chain.commitBlock(
       proposal.executed,
@@ -520,7 +455,7 @@ t.test("reopening the store continues from the head; another genesis is refused"
   t.same(chain.head().header, head.header);
   node = { chain, store, clock: chain.clock as ManualClock, dir };
   const next = await propose(node, [
-    tx(op0, 2n, "recordPayment", {
+    signedTx(op0, 2n, "recordPayment", {
       household: households[0].address,
       amount: 1n,
       reference: "after",
@@ -535,8 +470,8 @@ t.test("reopening the store continues from the head; another genesis is refused"
 });
 
 t.test("stateless checks verify in a batch and remember good signatures", async (t) => {
-  const node = await openNode(t, genesis1);
-  const good = tx(op0, 0n, "registerHousehold", registration(households[0], 1));
+  const node = await openChain(t, genesis1);
+  const good = signedTx(op0, 0n, "registerHousehold", registration(households[0], 1));
   const bad = good.slice();
   bad[bad.length - 1]! ^= 1;
   const results = await checkTxsStateless([good, bad, new Uint8Array([0xc1])], CHAIN_ID, {
@@ -591,7 +526,7 @@ t.test("genesis files: read, parsed, or refused with a code", async (t) => {
 t.test("a skewed clock makes fresh proposals untimely", async (t) => {
   const base = new ManualClock(T0);
   t.equal(offsetClock(base, -5n).now(), T0 - 5n);
-  const node = await openNode(t, genesis1);
+  const node = await openChain(t, genesis1);
   const proposal = await propose(node, []);
   const dir = await mkdtemp(join(tmpdir(), "wattcap-chain-"));
   const store = await Store.open(dir);
@@ -610,10 +545,10 @@ t.test("a skewed clock makes fresh proposals untimely", async (t) => {
 t.test("signatures can be verified on worker threads", async (t) => {
   const pool = new VerifyPool(1);
   t.teardown(() => pool.close());
-  const leader = await openNode(t, genesis1);
+  const leader = await openChain(t, genesis1);
   const proposal = await propose(leader, [
-    tx(op0, 0n, "registerHousehold", registration(households[0], 1)),
-    tx(op0, 1n, "registerHousehold", registration(households[1], 2)),
+    signedTx(op0, 0n, "registerHousehold", registration(households[0], 1)),
+    signedTx(op0, 1n, "registerHousehold", registration(households[1], 2)),
   ]);
   const dir = await mkdtemp(join(tmpdir(), "wattcap-chain-"));
   const store = await Store.open(dir);

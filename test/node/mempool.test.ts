@@ -1,14 +1,8 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import fc from "fast-check";
 import t, { type Test } from "tap";
 import { toHex } from "../../lib/bytes.js";
 import { commitFromPrecommits } from "../../lib/commit.js";
-import { encodeTx, signTx } from "../../lib/tx.js";
 import { signVote } from "../../lib/vote.js";
-import { Chain } from "../../node/chain.js";
-import { ManualClock } from "../../node/clock.js";
 import { buildGenesis } from "../../node/genesis.js";
 import {
   Mempool,
@@ -17,51 +11,31 @@ import {
   TX_LIST_OVERHEAD,
 } from "../../node/mempool.js";
 import { Producer } from "../../node/producer.js";
-import { Store } from "../../state/store.js";
-import { encodePayload, txTypeNumber } from "../../vm/tx/types.js";
-import {
-  type Actor,
-  actor,
-  genesisJson,
-  hash32,
-  operatorOf,
-  T0,
-  validatorOf,
-} from "../vm/helpers.js";
+import { type Actor, actor, genesisJson, operatorOf, validatorOf } from "../vm/helpers.js";
+import { CHAIN_ID, openChain, registration, signedTx } from "./chain-fixtures.js";
 
-const CHAIN_ID = "wattcap-test";
 const [op0, op1, op2] = [operatorOf(0), operatorOf(1), operatorOf(2)];
 // Three utilities with one validator each: three operators who may send transactions.
 const genesis = buildGenesis(genesisJson([1, 1, 1]));
 
 /** A registerHousehold by `signer`: any nonce, a distinct household per (signer, nonce). */
 function tx(signer: Actor, nonce: bigint, options: { chainId?: string; pad?: number } = {}) {
-  const household = actor(1000 + Number(nonce) + 100 * signer.secretKey[31]!);
-  const body = {
-    chainId: options.chainId ?? CHAIN_ID,
+  const salt = Number(nonce) + 100 * signer.secretKey[31]!;
+  return signedTx(
+    signer,
     nonce,
-    type: txTypeNumber("registerHousehold"),
-    payload: encodePayload("registerHousehold", {
-      household: household.address,
-      meterIdHash: hash32(Number(nonce) + 1000 * signer.secretKey[31]!),
-      meterKey: undefined,
-      registers: 1,
-      baselines: Array.from({ length: 12 }, () => BigInt(options.pad ?? 1000)),
-    }),
-    signer: signer.publicKey,
-  };
-  return encodeTx(signTx(body, signer.secretKey));
+    "registerHousehold",
+    registration(
+      actor(1000 + salt),
+      Number(nonce) + 1000 * signer.secretKey[31]!,
+      BigInt(options.pad ?? 1000),
+    ),
+    options.chainId,
+  );
 }
 
 async function setup(t: Test, options: MempoolOptions = {}) {
-  const dir = await mkdtemp(join(tmpdir(), "wattcap-mempool-"));
-  const store = await Store.open(dir);
-  t.teardown(async () => {
-    await store.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-  const clock = new ManualClock(T0 + 1000n);
-  const chain = await Chain.open(store, genesis, { clock });
+  const { chain, clock } = await openChain(t, genesis);
   const mempool = new Mempool(chain, options);
   const admitted: MempoolTx[] = [];
   mempool.on("admitted", (entry) => admitted.push(entry));

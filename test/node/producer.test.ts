@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import t, { type Test } from "tap";
 import {
   computeEvidenceHash,
@@ -9,42 +6,21 @@ import {
   zeroHash,
 } from "../../lib/block.js";
 import { toHex } from "../../lib/bytes.js";
-import { type Commit, commitFromPrecommits } from "../../lib/commit.js";
 import { duplicateVoteEvidence, type Evidence } from "../../lib/evidence.js";
-import { encodeTx, signTx } from "../../lib/tx.js";
 import { proposerFor, type Validator, validatorSetHash } from "../../lib/validator.js";
 import { signVote, type VoteType } from "../../lib/vote.js";
-import { Chain, type ChainOptions } from "../../node/chain.js";
-import { ManualClock } from "../../node/clock.js";
+import type { ChainOptions } from "../../node/chain.js";
 import { buildGenesis, type ChainGenesis } from "../../node/genesis.js";
 import { Mempool } from "../../node/mempool.js";
 import { Producer, type ProducerOptions } from "../../node/producer.js";
-import { Store } from "../../state/store.js";
 import { governanceModule, utilityModule } from "../../vm/modules.js";
 import { HandlerRegistry } from "../../vm/tx/registry.js";
-import { encodePayload, type PayloadOf, type TxTypeName, txTypeNumber } from "../../vm/tx/types.js";
-import {
-  type Actor,
-  actor,
-  genesisJson,
-  hash32,
-  operatorOf,
-  T0,
-  validatorOf,
-} from "../vm/helpers.js";
+import { actor, genesisJson, hash32, operatorOf, T0 } from "../vm/helpers.js";
+import { CHAIN_ID, openChain, secretOf, signCommit, signedTx } from "./chain-fixtures.js";
 
-const CHAIN_ID = "wattcap-test";
 const op0 = operatorOf(0);
 const genesis1 = buildGenesis(genesisJson([1]));
 const genesis4 = buildGenesis(genesisJson([1, 1, 1, 1]));
-
-function secretOf(address: Uint8Array): Uint8Array {
-  for (let i = 0; i < 4; i++) {
-    const v = validatorOf(i, 0);
-    if (toHex(v.address) === toHex(address)) return v.secretKey;
-  }
-  throw new Error("unknown validator");
-}
 
 function vote(v: Validator, type: VoteType, height: bigint, blockHash: Uint8Array) {
   return signVote(
@@ -53,42 +29,14 @@ function vote(v: Validator, type: VoteType, height: bigint, blockHash: Uint8Arra
   );
 }
 
-function signCommit(set: readonly Validator[], height: bigint, blockHash: Uint8Array): Commit {
-  const votes = set.map((v) => vote(v, "precommit", height, blockHash));
-  return commitFromPrecommits(set, height, 0, blockHash, votes);
-}
-
-function tx<N extends TxTypeName>(signer: Actor, nonce: bigint, type: N, payload: PayloadOf<N>) {
-  const body = {
-    chainId: CHAIN_ID,
-    nonce,
-    type: txTypeNumber(type),
-    payload: encodePayload(type, payload),
-    signer: signer.publicKey,
-  };
-  return encodeTx(signTx(body, signer.secretKey));
-}
-
 const register = (nonce: bigint) =>
-  tx(op0, nonce, "registerHousehold", {
+  signedTx(op0, nonce, "registerHousehold", {
     household: actor(50 + Number(nonce)).address,
     meterIdHash: hash32(50 + Number(nonce)),
     meterKey: undefined,
     registers: 1,
     baselines: Array.from({ length: 12 }, () => 1000n),
   });
-
-async function openChain(t: Test, genesis: ChainGenesis, options: ChainOptions = {}) {
-  const dir = await mkdtemp(join(tmpdir(), "wattcap-producer-"));
-  const store = await Store.open(dir);
-  t.teardown(async () => {
-    await store.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-  const clock = new ManualClock(T0 + 1000n);
-  const chain = await Chain.open(store, genesis, { clock, ...options });
-  return { chain, store, clock };
-}
 
 /** A chain with a mempool and the producer of the proposer of (height, round 0). */
 async function setup(
@@ -186,7 +134,7 @@ t.test("a transaction that breaks the block is dropped and the block rebuilt", a
   const rules = new HandlerRegistry([governanceModule, utilityModule]);
   const node = await setup(t, genesis1, { chain: { registry: rules } });
   await node.mempool.add(register(0n));
-  const payment = tx(operatorOf(0), 1n, "recordPayment", {
+  const payment = signedTx(operatorOf(0), 1n, "recordPayment", {
     household: actor(50).address,
     amount: 5n,
     reference: "p",
