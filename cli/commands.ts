@@ -22,4 +22,15 @@ export const commands: readonly Command[] = [
     load: () => import("./init.js"),
   },
   { name: "keys", summary: "Create or show a key file", load: () => import("./keys.js") },
+  { name: "start", summary: "Run a node until SIGINT/SIGTERM", load: () => import("./start.js") },
+  {
+    name: "status",
+    summary: "Show a running node's status (GET /status)",
+    load: () => import("./status.js"),
+  },
+  {
+    name: "snapshot",
+    summary: "Export or import the state at the head, anchored to its commit",
+    load: () => import("./snapshot.js"),
+  },
 ];

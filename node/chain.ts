@@ -39,6 +39,7 @@ import {
 } from "../lib/validator.js";
 import { type VerifyJob, type VerifyPool, verifyJob } from "../lib/verify-pool.js";
 import { WriteBatch } from "../state/db.js";
+import { StoreError } from "../state/errors.js";
 import type { Change, StateReader } from "../state/overlay.js";
 import type { TreeBatch } from "../state/smt/tree.js";
 import type { Store } from "../state/store.js";
@@ -49,6 +50,7 @@ import type { BlockContext, ValidatorUpdate } from "../vm/context.js";
 import type { Event } from "../vm/event.js";
 import { setAt } from "../vm/governance/validator-set.js";
 import { rulesVersionAt } from "../vm/model/chain.js";
+import type { ValidatorSchedule } from "../vm/model/validators.js";
 import { encodeReceipt, type Receipt } from "../vm/receipt.js";
 import { tables } from "../vm/tables.js";
 import type { HandlerRegistry, Tx } from "../vm/tx/registry.js";
@@ -454,20 +456,35 @@ export class Chain {
     if (h > head + 2n) {
       throw new ChainError("UNKNOWN_HEIGHT", `the set of height ${h} is not known at head ${head}`);
     }
-    const version = h - 1n < head ? h - 1n : head;
-    let bytes: Uint8Array | undefined;
-    try {
-      bytes = this.store.readStateAt(version, tables.validators.key);
-    } catch (e) {
-      throw new ChainError("UNKNOWN_HEIGHT", `the set of height ${h}: ${(e as Error).message}`);
-    }
-    if (bytes === undefined) throw new ChainError("UNKNOWN_HEIGHT", `no schedule at ${version}`);
-    const set = setAt(decode(tables.validators.schema, bytes), h);
+    const set = setAt(this.#scheduleFor(h), h);
     const oldest = this.#sets.keys().next();
     if (this.#sets.size >= VALIDATOR_SET_CACHE_SIZE && !oldest.done)
       this.#sets.delete(oldest.value);
     this.#sets.set(h, set);
     return set;
+  }
+
+  /**
+   * The schedule that knows the set of height h: the state after block h − 1 wrote it. A store
+   * restored from a snapshot has no state before its head; there the head's schedule serves
+   * every height its first entry covers, as schedules only ever drop entries from the front.
+   */
+  #scheduleFor(h: bigint): ValidatorSchedule {
+    const head = this.#head.height;
+    const read = (version: bigint) => {
+      try {
+        const bytes = this.store.readStateAt(version, tables.validators.key);
+        return bytes === undefined ? undefined : decode(tables.validators.schema, bytes);
+      } catch (e) {
+        if (e instanceof StoreError && e.code === "VERSION_UNAVAILABLE") return undefined;
+        throw new ChainError("UNKNOWN_HEIGHT", `the set of height ${h}: ${(e as Error).message}`);
+      }
+    };
+    const schedule = read(h - 1n < head ? h - 1n : head);
+    if (schedule) return schedule;
+    const atHead = h <= head ? read(head) : undefined;
+    if (atHead && (atHead.sets[0]?.fromHeight ?? h + 1n) <= h) return atHead;
+    throw new ChainError("UNKNOWN_HEIGHT", `the set of height ${h} is no longer kept`);
   }
 
   /**

@@ -1,7 +1,7 @@
 // Prometheus metrics (prom-client). Each node owns a Registry, so several nodes in one process
 // (tests, simulations) keep separate numbers. Heights are bigints in the node; gauges hold
 // float64, exact up to 2^53, which no height will reach.
-import { createServer, type Server } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
@@ -99,7 +99,14 @@ export async function exposition(
   return { contentType: registry.contentType, body: await registry.metrics() };
 }
 
-/** A small HTTP server answering GET /metrics on the metrics port. */
+export interface MetricsServerOptions {
+  /** Served as JSON at GET /status when given (the node's head, round and peers). */
+  readonly status?: () => unknown;
+  /** Runs before each scrape, to refresh gauges that are sampled rather than pushed. */
+  readonly beforeScrape?: () => void;
+}
+
+/** A small HTTP server answering GET /metrics (and GET /status, if given) on the metrics port. */
 export class MetricsServer {
   private constructor(
     private readonly server: Server,
@@ -110,25 +117,39 @@ export class MetricsServer {
   static async start(
     registry: Registry,
     listen: { readonly host: string; readonly port: number },
+    options: MetricsServerOptions = {},
   ): Promise<MetricsServer> {
+    const { status, beforeScrape } = options;
+    const send = (res: ServerResponse, head: boolean, type: string, body: string) => {
+      res.writeHead(200, { "content-type": type });
+      res.end(head ? undefined : body);
+    };
+    const fail = (res: ServerResponse, error: unknown) =>
+      res.writeHead(500, { "content-type": "text/plain" }).end(`${(error as Error).message}\n`);
     const server = createServer((req, res) => {
       const path = (req.url ?? "").split("?")[0];
-      if (path !== "/metrics") {
-        res.writeHead(404, { "content-type": "text/plain" }).end("not found; try /metrics\n");
-        return;
-      }
-      if (req.method !== "GET" && req.method !== "HEAD") {
+      const head = req.method === "HEAD";
+      if (req.method !== "GET" && !head) {
         res.writeHead(405, { allow: "GET, HEAD", "content-type": "text/plain" }).end();
         return;
       }
+      if (path === "/status" && status) {
+        try {
+          send(res, head, "application/json", `${JSON.stringify(status())}\n`);
+        } catch (error) {
+          fail(res, error);
+        }
+        return;
+      }
+      if (path !== "/metrics") {
+        const routes = status ? "/metrics or /status" : "/metrics";
+        res.writeHead(404, { "content-type": "text/plain" }).end(`not found; try ${routes}\n`);
+        return;
+      }
+      beforeScrape?.();
       exposition(registry).then(
-        ({ contentType, body }) => {
-          res.writeHead(200, { "content-type": contentType });
-          res.end(req.method === "HEAD" ? undefined : body);
-        },
-        (error: unknown) => {
-          res.writeHead(500, { "content-type": "text/plain" }).end(`${(error as Error).message}\n`);
-        },
+        ({ contentType, body }) => send(res, head, contentType, body),
+        (error: unknown) => fail(res, error),
       );
     });
     await new Promise<void>((resolve, reject) => {

@@ -1,0 +1,399 @@
+import { isIP } from "node:net";
+import { toChecksumAddress } from "../lib/address.js";
+import { to0x, toHex } from "../lib/bytes.js";
+import type { Logger } from "../lib/log.js";
+import { txId } from "../lib/tx.js";
+import { VerifyPool } from "../lib/verify-pool.js";
+import { Store } from "../state/store.js";
+import type { RejectCode } from "../vm/codes.js";
+import { Chain, type CommittedBlock } from "./chain.js";
+import type { NodeConfig } from "./config.js";
+import { consensusTimeouts } from "./config.js";
+import { ConsensusDriver, type PeerNetwork } from "./consensus-driver.js";
+import { EvidencePool } from "./evidence-pool.js";
+import type { ChainGenesis } from "./genesis.js";
+import { homePaths } from "./home.js";
+import { type AddResult, Mempool } from "./mempool.js";
+import { createMetrics, MetricsServer, type NodeMetrics } from "./metrics.js";
+import { Network, type Verdict } from "./p2p/index.js";
+import { Producer } from "./producer.js";
+import type { Closer, Shutdown } from "./shutdown.js";
+import { type ConsensusSigner, GuardedSigner } from "./signer.js";
+import { Sync } from "./sync.js";
+import { Wal } from "./wal.js";
+
+/** What `GET /status` on the metrics port returns; the test harness and `wattcap status` read it. */
+export interface NodeStatus {
+  readonly chainId: string;
+  readonly genesisHash: string;
+  /** The last committed height. */
+  readonly height: number;
+  readonly blockHash: string;
+  readonly stateRoot: string;
+  /** The head block's time, Unix milliseconds. */
+  readonly time: number;
+  /** Consensus round and step at the height being decided (height + 1). */
+  readonly round: number;
+  readonly step: string;
+  readonly peers: number;
+  readonly syncing: boolean;
+  readonly role: "validator" | "follower";
+  /** EIP-55 address of this node's consensus key, or null for a follower. */
+  readonly validatorAddress: string | null;
+  readonly peerId: string;
+  readonly p2pAddresses: readonly string[];
+}
+
+export interface NodeOptions {
+  readonly config: NodeConfig;
+  readonly genesis: ChainGenesis;
+  /** The libp2p identity (keys/node.key). */
+  readonly nodeKey: Uint8Array;
+  /** The consensus key's signer, unguarded; required for the validator role. */
+  readonly signer?: ConsensusSigner;
+  readonly logger: Logger;
+}
+
+/** Refusals that prove the sender relayed a transaction no honest node would admit. */
+const FORGED_TX_CODES: ReadonlySet<string> = new Set<RejectCode>([
+  "TX_MALFORMED",
+  "TX_TOO_LARGE",
+  "WRONG_CHAIN_ID",
+  "BAD_SIGNER_KEY",
+  "BAD_SIGNATURE",
+  "UNKNOWN_TX_TYPE",
+  "PAYLOAD_MALFORMED",
+]);
+
+function txVerdict(result: AddResult): Verdict {
+  if (result.ok) return "accept";
+  return FORGED_TX_CODES.has(result.code) ? "reject" : "ignore";
+}
+
+function listenAddress(host: string, port: number): string {
+  return `/${isIP(host) === 6 ? "ip6" : "ip4"}/${host}/tcp/${port}`;
+}
+
+export class WattcapNode {
+  readonly config: NodeConfig;
+  readonly chain: Chain;
+  readonly mempool: Mempool;
+  readonly evidence: EvidencePool;
+  readonly driver: ConsensusDriver;
+  readonly sync: Sync;
+  readonly network: Network;
+  readonly metrics: NodeMetrics;
+  /** This validator's address, or undefined for a follower. */
+  readonly validatorAddress: Uint8Array | undefined;
+  readonly #parts: { name: string; close: Closer }[];
+  readonly #log: Logger;
+  #statusPort: number | undefined;
+  #stopping: Promise<void> | undefined;
+
+  private constructor(
+    fields: {
+      config: NodeConfig;
+      chain: Chain;
+      mempool: Mempool;
+      evidence: EvidencePool;
+      driver: ConsensusDriver;
+      sync: Sync;
+      network: Network;
+      metrics: NodeMetrics;
+      validatorAddress: Uint8Array | undefined;
+    },
+    parts: { name: string; close: Closer }[],
+    logger: Logger,
+  ) {
+    this.#log = logger;
+    this.config = fields.config;
+    this.chain = fields.chain;
+    this.mempool = fields.mempool;
+    this.evidence = fields.evidence;
+    this.driver = fields.driver;
+    this.sync = fields.sync;
+    this.network = fields.network;
+    this.metrics = fields.metrics;
+    this.validatorAddress = fields.validatorAddress;
+    this.#parts = parts;
+  }
+
+  /**
+   * Opens the store and WAL, joins the network, starts consensus, sync and the status server.
+   * On failure, whatever was opened is closed again before the error is rethrown.
+   */
+  static async start(options: NodeOptions): Promise<WattcapNode> {
+    const parts: { name: string; close: Closer }[] = [];
+    try {
+      return await WattcapNode.#build(options, parts);
+    } catch (error) {
+      await closeAll(parts, options.logger);
+      throw error;
+    }
+  }
+
+  static async #build(
+    options: NodeOptions,
+    parts: { name: string; close: Closer }[],
+  ): Promise<WattcapNode> {
+    const { config, genesis, logger } = options;
+    const log = (module: string) => logger.child({ module });
+    const nodeLog = log("node");
+    const paths = homePaths(config.home);
+    const metrics = createMetrics({ labels: { moniker: config.moniker } });
+
+    const store = await Store.open(paths.data, { keepVersions: config.storage.keepVersions });
+    parts.push({ name: "store", close: () => store.close() });
+
+    let wal: Wal | undefined;
+    if (config.role === "validator") {
+      if (!options.signer) throw new Error("the validator role needs a consensus signer");
+      const opened = await Wal.openWithReport(paths.signingWal);
+      wal = opened.wal;
+      parts.push({ name: "wal", close: () => opened.wal.close() });
+      if (opened.truncatedBytes > 0) {
+        nodeLog.warn({ bytes: opened.truncatedBytes }, "cut a torn last write off the signing WAL");
+      }
+    }
+
+    const pool =
+      config.verifyWorkers > 0
+        ? new VerifyPool(config.verifyWorkers, {
+            onWorkerError: (error) => nodeLog.warn({ err: error }, "verify worker failed"),
+          })
+        : undefined;
+    if (pool) parts.push({ name: "verify-pool", close: () => pool.close() });
+
+    const chainLog = log("chain");
+    const chain = await Chain.open(store, genesis, {
+      ...(pool ? { pool } : {}),
+      clockDriftMs: BigInt(config.consensus.clockDriftMs),
+      onListenerError: (error) => chainLog.error({ err: error }, "committed listener threw"),
+    });
+    const mempoolLog = log("mempool");
+    const mempool = new Mempool(chain, {
+      maxTxs: config.mempool.maxTxs,
+      maxBytes: config.mempool.maxBytes,
+      maxTxsPerAccount: config.mempool.maxTxsPerAccount,
+      ...(pool ? { pool } : {}),
+      onListenerError: (error) => mempoolLog.error({ err: error }, "mempool listener threw"),
+    });
+    const evidence = new EvidencePool(chain);
+    const targetBlockTimeMs = BigInt(config.consensus.targetBlockTimeMs);
+
+    const signer = wal && options.signer ? new GuardedSigner(options.signer, wal) : undefined;
+    const producer = signer
+      ? new Producer(chain, mempool, {
+          proposer: signer.address,
+          pendingEvidence: () => evidence.pending(),
+          targetBlockTimeMs,
+        })
+      : undefined;
+
+    // The driver and sync publish and request through the network, which is created after them
+    // because its validators and handlers are theirs; until then, nothing is sent.
+    let network: Network | undefined;
+    const connected = (): Network => {
+      if (!network) throw new Error("the network has not started");
+      return network;
+    };
+    const peers: PeerNetwork = {
+      publish: (kind, data) => (network ? network.publish(kind, data) : Promise.resolve([])),
+      penalize: (peer, reason) => network?.penalize(peer, reason),
+      connectedPeers: () => network?.connectedPeers() ?? [],
+      reqresp: {
+        status: (peer) => connected().reqresp.status(peer),
+        blocksByRange: (peer, request) => connected().reqresp.blocksByRange(peer, request),
+        votes: (peer, request) => connected().reqresp.votes(peer, request),
+        proposal: (peer, hash) => connected().reqresp.proposal(peer, hash),
+      },
+    };
+    const driver = new ConsensusDriver({
+      chain,
+      network: peers,
+      evidencePool: evidence,
+      mempool,
+      ...(producer ? { producer } : {}),
+      ...(signer ? { signer } : {}),
+      timeouts: consensusTimeouts(config),
+      targetBlockTimeMs,
+      logger: log("consensus"),
+      metrics,
+    });
+    // A node started from a snapshot holds no blocks below its first head.
+    const first = chain.head().height;
+    const earliestHeight = first === 0n || store.getBlock(1n) !== undefined ? 1n : first;
+    const sync = new Sync({ chain, network: peers, logger: log("sync"), metrics, earliestHeight });
+
+    // Transactions admitted from gossip were forwarded by gossipsub already; only those
+    // submitted to this node (RPC) are published.
+    const fromGossip = new Set<string>();
+    const p2pLog = log("p2p");
+    network = await Network.create({
+      chainId: genesis.chainId,
+      nodeKey: options.nodeKey,
+      listen: [listenAddress(config.p2p.host, config.p2p.port)],
+      bootstrap: config.p2p.bootstrapPeers,
+      validatorPeers: config.p2p.persistentPeers,
+      acceptOnlyKnownValidators: config.p2p.acceptOnlyKnownValidators,
+      allowList: ["/ip4/127.0.0.1"],
+      validators: {
+        tx: async (data) => {
+          const key = toHex(txId(data));
+          fromGossip.add(key);
+          try {
+            return txVerdict(await mempool.add(data));
+          } finally {
+            fromGossip.delete(key);
+          }
+        },
+        proposal: driver.onProposal,
+        vote: driver.onVote,
+        evidence: driver.onEvidence,
+      },
+      handlers: {
+        status: sync.status,
+        blocksByRange: (request) => sync.blocksByRange(request),
+        votes: (request) => driver.votes(request),
+        proposal: (request) => driver.proposal(request),
+        voteBitmaps: driver.voteBitmaps,
+      },
+      consensusRound: driver.currentRound,
+      logger: p2pLog,
+    });
+    const net = network;
+    parts.push({ name: "network", close: () => net.stop() });
+    net.on("peer:status", sync.onStatus);
+    net.on("peer:disconnected", sync.onDisconnected);
+    net.on("peer:connected", (peer) => p2pLog.info({ peer }, "peer connected"));
+    mempool.on("admitted", (tx) => {
+      if (fromGossip.has(toHex(tx.id))) return;
+      net.publish("tx", tx.bytes).catch((error: unknown) => {
+        mempoolLog.debug({ err: error }, "publishing a transaction failed");
+      });
+    });
+
+    const node = new WattcapNode(
+      {
+        config,
+        chain,
+        mempool,
+        evidence,
+        driver,
+        sync,
+        network: net,
+        metrics,
+        validatorAddress: signer?.address,
+      },
+      parts,
+      nodeLog,
+    );
+    node.#watchCommits(log("chain"));
+    driver.start();
+    parts.push({ name: "consensus", close: () => driver.stop() });
+    sync.start();
+    parts.push({ name: "sync", close: () => sync.stop() });
+    if (config.metrics.enabled) {
+      const server = await MetricsServer.start(metrics.registry, config.metrics, {
+        status: () => node.status(),
+        beforeScrape: () => node.#sampleGauges(),
+      });
+      node.#statusPort = server.port;
+      parts.push({ name: "status-server", close: () => server.stop() });
+    }
+    nodeLog.info(
+      {
+        chainId: genesis.chainId,
+        height: chain.head().height,
+        role: config.role,
+        peerId: net.peerId,
+        addresses: net.addresses(),
+        validator: signer ? toChecksumAddress(signer.address) : null,
+        statusPort: node.#statusPort,
+      },
+      "node started",
+    );
+    return node;
+  }
+
+  /** The port of the metrics/status server, once it listens. */
+  get statusPort(): number | undefined {
+    return this.#statusPort;
+  }
+
+  /** Gauges read on demand at each scrape rather than kept up to date on every change. */
+  #sampleGauges(): void {
+    this.metrics.peers.set(this.network.connectedPeers().length);
+    this.metrics.mempoolTxs.set(this.mempool.size);
+    this.metrics.mempoolBytes.set(this.mempool.bytes);
+  }
+
+  status(): NodeStatus {
+    const head = this.chain.head();
+    return {
+      chainId: this.chain.chainId,
+      genesisHash: to0x(this.chain.genesis.hash),
+      height: Number(head.height),
+      blockHash: to0x(head.hash),
+      stateRoot: to0x(head.stateRoot),
+      time: Number(head.header.time),
+      round: this.driver.round,
+      step: this.driver.step,
+      peers: this.network.connectedPeers().length,
+      syncing: this.sync.syncing,
+      role: this.config.role,
+      validatorAddress: this.validatorAddress ? toChecksumAddress(this.validatorAddress) : null,
+      peerId: this.network.peerId,
+      p2pAddresses: this.network.addresses(),
+    };
+  }
+
+  /** Registers each part with the process's shutdown, to close in reverse order on a signal. */
+  registerWith(shutdown: Shutdown): void {
+    for (const part of this.#parts) shutdown.register(part.name, part.close);
+  }
+
+  /** Closes every part in reverse order; for in-process use (tests, tools). */
+  stop(): Promise<void> {
+    this.#stopping ??= closeAll(this.#parts, this.#log);
+    return this.#stopping;
+  }
+
+  #watchCommits(log: Logger): void {
+    let lastTime: bigint | undefined;
+    this.chain.on("committed", (block: CommittedBlock) => {
+      const { metrics } = this;
+      metrics.height.set(Number(block.height));
+      metrics.committedTxs.inc(block.txIds.length);
+      metrics.mempoolTxs.set(this.mempool.size);
+      metrics.mempoolBytes.set(this.mempool.bytes);
+      if (lastTime !== undefined) {
+        metrics.blockInterval.observe(Number(block.header.time - lastTime) / 1000);
+      }
+      lastTime = block.header.time;
+      log.info(
+        {
+          height: block.height,
+          hash: block.hash,
+          txs: block.txIds.length,
+          round: block.commit.round,
+          proposer: toChecksumAddress(block.header.proposer),
+        },
+        "committed",
+      );
+    });
+  }
+}
+
+async function closeAll(
+  parts: readonly { name: string; close: Closer }[],
+  logger: Logger,
+): Promise<void> {
+  for (const part of [...parts].reverse()) {
+    try {
+      await part.close();
+    } catch (error) {
+      logger.error({ err: error, part: part.name }, "closing failed");
+    }
+  }
+}
