@@ -33,4 +33,19 @@ export const commands: readonly Command[] = [
     summary: "Export or import the state at the head, anchored to its commit",
     load: () => import("./snapshot.js"),
   },
+  {
+    name: "oracle",
+    summary: "Run the meter oracle; its status; backfill a meter file",
+    load: () => import("./oracle.js"),
+  },
+  {
+    name: "wallet",
+    summary: "A household's wallet: keys, balance (proven), orders, standing orders, transfers",
+    load: () => import("./wallet.js"),
+  },
+  {
+    name: "explorer",
+    summary: "Serve the block explorer alone against any node's RPC URL",
+    load: () => import("./explorer.js"),
+  },
 ];

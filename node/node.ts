@@ -1,9 +1,11 @@
 import { isIP } from "node:net";
+import { explorerRoutes } from "../explorer/serve.js";
 import { toChecksumAddress } from "../lib/address.js";
 import { to0x, toHex } from "../lib/bytes.js";
 import type { Logger } from "../lib/log.js";
 import { txId } from "../lib/tx.js";
 import { VerifyPool } from "../lib/verify-pool.js";
+import { RpcServer } from "../rpc/server.js";
 import { Store } from "../state/store.js";
 import type { RejectCode } from "../vm/codes.js";
 import { Chain, type CommittedBlock } from "./chain.js";
@@ -13,10 +15,12 @@ import { ConsensusDriver, type PeerNetwork } from "./consensus-driver.js";
 import { EvidencePool } from "./evidence-pool.js";
 import type { ChainGenesis } from "./genesis.js";
 import { homePaths } from "./home.js";
+import { NodeIndexes } from "./indexes/indexes.js";
 import { type AddResult, Mempool } from "./mempool.js";
 import { createMetrics, MetricsServer, type NodeMetrics } from "./metrics.js";
 import { Network, type Verdict } from "./p2p/index.js";
 import { Producer } from "./producer.js";
+import { nodeRpcBackend } from "./rpc-backend.js";
 import type { Closer, Shutdown } from "./shutdown.js";
 import { type ConsensusSigner, GuardedSigner } from "./signer.js";
 import { Sync } from "./sync.js";
@@ -88,6 +92,7 @@ export class WattcapNode {
   readonly #parts: { name: string; close: Closer }[];
   readonly #log: Logger;
   #statusPort: number | undefined;
+  #rpcPort: number | undefined;
   #stopping: Promise<void> | undefined;
 
   private constructor(
@@ -165,11 +170,26 @@ export class WattcapNode {
     if (pool) parts.push({ name: "verify-pool", close: () => pool.close() });
 
     const chainLog = log("chain");
+    const indexLog = log("indexes");
+    // The indexes read validator sets from the chain they are a hook of; it exists once opened.
+    let opened: Chain | undefined;
+    const indexes = new NodeIndexes(store, {
+      validatorSetAt: (h) => {
+        try {
+          return opened?.validatorSetAt(h);
+        } catch {
+          return undefined;
+        }
+      },
+      onError: (err, height) => indexLog.error({ err, height }, "indexing a block failed"),
+    });
     const chain = await Chain.open(store, genesis, {
       ...(pool ? { pool } : {}),
       clockDriftMs: BigInt(config.consensus.clockDriftMs),
+      indexHooks: [indexes.hook],
       onListenerError: (error) => chainLog.error({ err: error }, "committed listener threw"),
     });
+    opened = chain;
     const mempoolLog = log("mempool");
     const mempool = new Mempool(chain, {
       maxTxs: config.mempool.maxTxs,
@@ -301,6 +321,22 @@ export class WattcapNode {
       node.#statusPort = server.port;
       parts.push({ name: "status-server", close: () => server.stop() });
     }
+    const rpcLog = log("rpc");
+    const rpc = new RpcServer(
+      nodeRpcBackend({ chain, mempool, indexes, syncing: () => sync.syncing }),
+      {
+        host: config.rpc.host,
+        port: config.rpc.port,
+        onError: (err, method) => rpcLog.error({ err, method }, "rpc handler failed"),
+        routes: (app) => {
+          if (!explorerRoutes(app))
+            rpcLog.warn("the explorer is not built; /explorer/ answers 404");
+        },
+      },
+    );
+    node.#rpcPort = (await rpc.listen()).port;
+    // Pushed last, so it closes first: no request reaches a part that has stopped.
+    parts.push({ name: "rpc", close: () => rpc.close() });
     nodeLog.info(
       {
         chainId: genesis.chainId,
@@ -310,10 +346,16 @@ export class WattcapNode {
         addresses: net.addresses(),
         validator: signer ? toChecksumAddress(signer.address) : null,
         statusPort: node.#statusPort,
+        rpcPort: node.#rpcPort,
       },
       "node started",
     );
     return node;
+  }
+
+  /** The port of the JSON-RPC server (HTTP and WebSocket), once it listens. */
+  get rpcPort(): number | undefined {
+    return this.#rpcPort;
   }
 
   /** The port of the metrics/status server, once it listens. */

@@ -44,6 +44,24 @@ export const buckets = {
   smtRoot: bucket("smtRoot", 0x22, "state"),
   /** staleSince (u64be) -> the node keys no version >= staleSince uses (smt/prune.ts list). */
   smtStale: bucket("smtStale", 0x23, "state"),
+
+  // The node's indexes (node/indexes), rebuildable from stored blocks and receipts.
+  /** address(20) ‖ height(u64) ‖ tx index(u32) → role: transactions by signer and party. */
+  idxTxByAddress: bucket("idxTxByAddress", 0x40, "node"),
+  /** meterIdHash(32) ‖ height ‖ tx index(u32) ‖ reading index(u32) → the reading and result. */
+  idxReadingByMeter: bucket("idxReadingByMeter", 0x41, "node"),
+  /** validator address(20) → signed and missed counts, last height signed. */
+  idxLiveness: bucket("idxLiveness", 0x42, "node"),
+  /** validator address(20) ‖ height ‖ i(u32) → the double vote's height: evidence against it. */
+  idxEvidence: bucket("idxEvidence", 0x43, "node"),
+  /** utility id(sized) ‖ height ‖ n(u32) → a policy change as it landed. */
+  idxPolicyHistory: bucket("idxPolicyHistory", 0x44, "node"),
+  /** utility id(sized) ‖ height ‖ n(u32) → a fill. */
+  idxTrades: bucket("idxTrades", 0x45, "node"),
+  /** utility id(sized) ‖ height ‖ n(u32) → a call auction with its curves. */
+  idxAuctions: bucket("idxAuctions", 0x46, "node"),
+  /** oracle address(20) → batches, readings and rejections by code. */
+  idxOracleStats: bucket("idxOracleStats", 0x47, "node"),
 } as const satisfies Record<string, Bucket>;
 
 /** All buckets, for the uniqueness check and for tools that walk the whole database. */

@@ -8,6 +8,7 @@ import { postCorrection } from "./readings/correction.js";
 import { replaceMeter } from "./readings/replace-meter.js";
 import { submitReadings } from "./readings/submit.js";
 import { settlementJob } from "./settlement/scheduler.js";
+import { tradingModule } from "./trading/module.js";
 import { HandlerRegistry, type VmModule } from "./tx/registry.js";
 import { closeHousehold } from "./utility/closure.js";
 import {
@@ -67,6 +68,7 @@ export const VM_MODULES: readonly VmModule[] = [
   readingsModule,
   settlementModule,
   // After settlement: orders the settlement stages place in a block join that block's auction.
+  tradingModule,
 ];
 
 /** The registry of the chain's current rules. */

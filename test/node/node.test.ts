@@ -38,6 +38,7 @@ async function startNode(
       role,
       p2p: { ...file.p2p, host: "127.0.0.1", port: 0, bootstrapPeers: bootstrap },
       metrics: { ...file.metrics, port: 0 },
+      rpc: { ...file.rpc, port: 0 },
       consensus: { ...file.consensus, targetBlockTimeMs: 100 },
     },
     env: {},
@@ -97,4 +98,18 @@ t.test("a validator and a follower on libp2p agree, and /status reports both", a
   const metrics = await fetch(`http://127.0.0.1:${validator.statusPort}/metrics`);
   t.match(await metrics.text(), /wattcap_height\{moniker="n1"\} \d+/);
   t.equal((await fetch(`http://127.0.0.1:${validator.statusPort}/nope`)).status, 404);
+
+  // The follower serves JSON-RPC on its RPC port, over the same chain.
+  const rpc = await fetch(`http://127.0.0.1:${follower.rpcPort}/`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "chain_status", params: {} }),
+  });
+  const { result } = (await rpc.json()) as { result: { chainId: string; height: string } };
+  t.equal(result.chainId, "wattcap-test");
+  t.ok(BigInt(result.height) >= BigInt(h), "the RPC reports the follower's head");
+
+  const explorer = await fetch(`http://127.0.0.1:${follower.rpcPort}/explorer/`);
+  t.equal(explorer.status, 200, "the explorer is served under /explorer/ on the RPC port");
+  t.match(await explorer.text(), /<html/i);
 });

@@ -13,7 +13,9 @@ import {
   codeOf,
   genesisJson,
   hash32,
+  MODULES_WITHOUT_TRADING,
   operatorOf,
+  rulesWithoutTrading,
   TestChain,
 } from "./helpers.js";
 
@@ -112,7 +114,7 @@ t.test("stateless faults make the block invalid and change nothing", async (t) =
     ],
   ];
   for (const [name, txs, code, index] of cases) {
-    const result = await chain.block(txs);
+    const result = await chain.block(txs, { registry: rulesWithoutTrading });
     t.equal(result.ok ? "ok" : result.code, code, name);
     t.equal(result.ok ? -1 : result.txIndex, index, `${name}: index`);
   }
@@ -168,7 +170,7 @@ t.test("a refused transaction's partial writes are dropped", async (t) => {
     },
   });
   const registry = new HandlerRegistry([
-    ...VM_MODULES,
+    ...MODULES_WITHOUT_TRADING,
     { name: "test", handlers: [writeThenReject] },
   ]);
   const chain = new TestChain();
@@ -188,7 +190,7 @@ t.test("a later module adds a type and end-of-block jobs without touching the lo
     },
   });
   const registry = new HandlerRegistry([
-    ...VM_MODULES,
+    ...MODULES_WITHOUT_TRADING,
     {
       name: "test",
       handlers: [transfer],
@@ -210,7 +212,11 @@ t.test("a later module adds a type and end-of-block jobs without touching the lo
   t.same(block.events, [{ kind: "utilityRemoved", value: { utility: "job" } }]);
   t.same(seen, [1n]);
   t.throws(
-    () => new HandlerRegistry([...VM_MODULES, { name: "twice", handlers: [transfer, transfer] }]),
+    () =>
+      new HandlerRegistry([
+        ...MODULES_WITHOUT_TRADING,
+        { name: "twice", handlers: [transfer, transfer] },
+      ]),
   );
 });
 
@@ -221,7 +227,10 @@ t.test("a handler bug is not turned into a receipt: the block fails loudly", asy
       throw new TypeError("bug");
     },
   });
-  const registry = new HandlerRegistry([...VM_MODULES, { name: "bug", handlers: [buggy] }]);
+  const registry = new HandlerRegistry([
+    ...MODULES_WITHOUT_TRADING,
+    { name: "bug", handlers: [buggy] },
+  ]);
   const chain = new TestChain();
   const tx = chain.tx(stranger, "transferCredits", { to: operator.address, vintage: 0n, qty: 1n });
   await t.rejects(chain.block([tx], { registry }), TypeError);

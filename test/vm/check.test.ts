@@ -2,7 +2,14 @@ import t from "tap";
 import { encodeTx, MAX_TX_BYTES, signTx } from "../../lib/tx.js";
 import { checkTxStateful, checkTxStateless } from "../../vm/check.js";
 import { encodePayload, txTypeNumber } from "../../vm/tx/types.js";
-import { actor, genesisJson, hash32, operatorOf, TestChain } from "./helpers.js";
+import {
+  actor,
+  genesisJson,
+  hash32,
+  operatorOf,
+  rulesWithoutTrading,
+  TestChain,
+} from "./helpers.js";
 
 const op0 = operatorOf(0);
 const stranger = actor(3);
@@ -57,7 +64,7 @@ t.test("stateless refusals", async (t) => {
     ],
   ];
   for (const [name, bytes, code] of cases) {
-    const r = checkTxStateless(bytes, chainId);
+    const r = checkTxStateless(bytes, chainId, { registry: rulesWithoutTrading });
     t.equal(r.ok ? "ok" : r.code, code, name);
   }
 });

@@ -47,7 +47,11 @@ class Meter {
       startsAt: "finalisesAt",
       household: async () => {},
     };
-    const stages = [...PERIOD_STAGES, count].map((s) => this.instrument(s));
+    // Right after finalisation, before the market's stages (which wait for the trading window).
+    const after = PERIOD_STAGES.indexOf(finaliseStage) + 1;
+    const stages = [...PERIOD_STAGES.slice(0, after), count, ...PERIOD_STAGES.slice(after)].map(
+      (s) => this.instrument(s),
+    );
     return new HandlerRegistry([
       ...VM_MODULES.filter((m) => m.name !== "settlement"),
       { name: "settlement", handlers: [], endBlock: [settlementJob(stages)] },

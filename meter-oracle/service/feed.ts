@@ -1,0 +1,130 @@
+// From a meter's source to its queue in the outbox: the source's intervals go through the
+// pipeline (registers → time map → downsampling, docs/meter-data.md), the meter signs each
+// reading (or not, oracle-only), and they are queued in chunks. The pipeline is deterministic,
+// so after a restart a source is simply read again and the outbox skips what it already has.
+// A simulated meter is live: it meters the hours the chain's clock has replayed so far and
+// waits for more.
+import { createReadStream } from "node:fs";
+import { espiIntervals } from "../espi.js";
+import type { IntervalReading } from "../interval.js";
+import { readLondonCsv } from "../london-csv.js";
+import { chainReadings, type PipelineReport } from "../pipeline.js";
+import { loadProfiles } from "../profile.js";
+import { RegisterBuilder } from "../registers.js";
+import { simulatedHousehold, simulatedIntervals } from "../simulated-meter.js";
+import { TimeMap } from "../time-map.js";
+import { type MeterConfig, type OracleConfig, type SourceConfig, timeMapSpec } from "./config.js";
+import type { MeterSigner } from "./meter-sign.js";
+import type { Outbox, OutboxReading } from "./outbox.js";
+import { sleep } from "./submitter.js";
+
+/** Readings queued per outbox write (one fsync). */
+const CHUNK = 512;
+
+export interface FeedOptions {
+  readonly signal: AbortSignal;
+  /** Chain time now, unix ms: how far a simulated meter has got. */
+  readonly now: () => bigint;
+  /** How often a live source looks for newly completed intervals. */
+  readonly tickMs: number;
+  /** Replaces the configured source (a one-off import of another file). */
+  readonly source?: SourceConfig;
+  /** Called with each chunk's newly queued count. */
+  readonly onQueued?: (count: number) => void;
+}
+
+/** Feeds one meter until its source ends (a file) or `signal` aborts; the pipeline's report. */
+export async function feedMeter(
+  outbox: Outbox,
+  config: OracleConfig,
+  meter: MeterConfig,
+  signer: MeterSigner,
+  options: FeedOptions,
+): Promise<PipelineReport> {
+  const map = new TimeMap(timeMapSpec(config, meter));
+  let buffer: OutboxReading[] = [];
+  const flush = async () => {
+    if (buffer.length === 0) return;
+    const chunk = buffer;
+    buffer = [];
+    const queued = await outbox.enqueue(meter.meterId, chunk);
+    options.onQueued?.(queued);
+  };
+  const intervals = await intervalsOf(options.source ?? meter.source, map, options, flush);
+  const run = chainReadings(
+    intervals,
+    new RegisterBuilder(meter.registers, meter.initialRegisters),
+    map,
+    config.snapshots,
+  );
+  const through = outbox.queuedThrough(meter.meterIdHash);
+  for await (const r of run.readings) {
+    if (options.signal.aborted) break;
+    if (through !== undefined && r.time <= through) continue;
+    const unsigned = { meterIdHash: meter.meterIdHash, time: r.time, registers: [...r.registers] };
+    buffer.push({ ...unsigned, signature: signer.sign(config.chainId, unsigned) });
+    if (buffer.length >= CHUNK) await flush();
+  }
+  await flush();
+  return run.report();
+}
+
+async function intervalsOf(
+  source: SourceConfig,
+  map: TimeMap,
+  options: FeedOptions,
+  beforeWait: () => Promise<void>,
+): Promise<AsyncIterable<IntervalReading>> {
+  switch (source.kind) {
+    case "espi":
+      return espiIntervals(createReadStream(source.path), { fileName: source.path });
+    case "london-csv":
+      return londonIntervals(source.path, source.lclid);
+    case "simulated": {
+      const profiles = await loadProfiles(source.profiles);
+      const household = simulatedHousehold(profiles, source.seed, source.index, {
+        utcOffsetSec: source.utcOffsetSec,
+      });
+      return liveIntervals(
+        (from, to) => simulatedIntervals(household, from, to),
+        map,
+        options,
+        beforeWait,
+      );
+    }
+  }
+}
+
+async function* londonIntervals(path: string, lclid: string): AsyncGenerator<IntervalReading> {
+  for await (const event of readLondonCsv(createReadStream(path))) {
+    if (event.kind === "interval" && event.lclid === lclid) yield event.interval;
+  }
+}
+
+/**
+ * The intervals a live meter has completed by chain time now, replayed through the map: the
+ * file-time span [fileFrom, toFile(now)), extended tick by tick until the map's end.
+ */
+export async function* liveIntervals(
+  meter: (from: bigint, to: bigint) => Iterable<IntervalReading>,
+  map: TimeMap,
+  options: Pick<FeedOptions, "signal" | "now" | "tickMs">,
+  beforeWait: () => Promise<void>,
+): AsyncGenerator<IntervalReading> {
+  const end = map.boundaries[map.boundaries.length - 1];
+  if (end === undefined) return;
+  let from = map.fileFrom;
+  while (!options.signal.aborted) {
+    const now = options.now();
+    const reached = now >= end.chainTimeMs ? map.fileTo : map.toFile(now);
+    if (reached !== undefined && reached > from) {
+      for (const interval of meter(from, reached)) {
+        yield interval;
+        from = interval.start + interval.durationSec;
+      }
+    }
+    if (now >= end.chainTimeMs) return;
+    await beforeWait();
+    await sleep(options.tickMs, options.signal);
+  }
+}

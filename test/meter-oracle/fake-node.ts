@@ -1,0 +1,132 @@
+// A fake node for the oracle's unit tests (oracle-e2e.test.ts runs the real chain): it keeps
+// nonces, a mempool and blocks, and applies readings with the chain's per-reading rules that
+// matter here (duplicate, order, monotonic registers, unknown meter), so a test can count how
+// often each reading landed.
+import { addressOf, toChecksumAddress } from "../../lib/address.js";
+import { to0x, toHex } from "../../lib/bytes.js";
+import { publicKeyOf } from "../../lib/keys.js";
+import { decodeTx, txId } from "../../lib/tx.js";
+import type {
+  ChainHead,
+  OracleChain,
+  SendResult,
+  TxLookup,
+} from "../../meter-oracle/service/chain.js";
+import type { ReadingOutcome } from "../../meter-oracle/service/outbox.js";
+import { decodePayload } from "../../vm/tx/types.js";
+
+export const CHAIN = "wattcap-test";
+export const ORACLE_KEY = new Uint8Array(32).fill(3);
+export const ORACLE = toChecksumAddress(addressOf(publicKeyOf(ORACLE_KEY)));
+export const A = new Uint8Array(32).fill(0xaa);
+export const B = new Uint8Array(32).fill(0xbb);
+
+interface Included {
+  readonly height: bigint;
+  readonly reject: string | undefined;
+  readonly readings: ReadingOutcome[] | undefined;
+}
+
+export class FakeNode implements OracleChain {
+  nonceOf = 0n;
+  height = 0n;
+  time = 1_000_000n;
+  down = 0;
+  maxReadings = 1000;
+  authorised = true;
+  /** Lookups that answer "unknown" even for an included transaction (a lagging index). */
+  blindLookups = 0;
+  readonly meters = new Map<string, { time: bigint; registers: bigint[] }>([
+    [toHex(A), { time: 0n, registers: [0n] }],
+    [toHex(B), { time: 0n, registers: [0n] }],
+  ]);
+  readonly pool = new Map<string, Uint8Array>();
+  readonly included = new Map<string, Included>();
+  /** Every reading applied, as meter@time. */
+  readonly applied: string[] = [];
+  calls = 0;
+
+  #gate(): void {
+    this.calls += 1;
+    if (this.down > 0) {
+      this.down -= 1;
+      throw new Error("connect ECONNREFUSED");
+    }
+  }
+
+  async head(): Promise<ChainHead> {
+    this.#gate();
+    return { chainId: CHAIN, height: this.height, time: this.time };
+  }
+
+  async nonce(address: string): Promise<bigint> {
+    this.#gate();
+    if (address !== ORACLE) throw new Error("wrong address");
+    return this.nonceOf;
+  }
+
+  async send(bytes: Uint8Array): Promise<SendResult> {
+    this.#gate();
+    const id = to0x(txId(bytes));
+    const tx = decodeTx(bytes);
+    if (tx.body.nonce < this.nonceOf) {
+      return { kind: "refused", code: "NONCE_TOO_LOW", message: "used" };
+    }
+    if (this.pool.has(id)) return { kind: "known" };
+    if (tx.body.nonce > this.nonceOf) {
+      return { kind: "refused", code: "NONCE_TOO_HIGH", message: "gap" };
+    }
+    if (!this.authorised) return { kind: "refused", code: "NOT_AUTHORISED", message: "no oracle" };
+    this.pool.set(id, bytes);
+    return { kind: "admitted" };
+  }
+
+  async lookup(id: string): Promise<TxLookup> {
+    this.#gate();
+    this.mine();
+    if (this.blindLookups > 0) {
+      this.blindLookups -= 1;
+      return { status: "unknown" };
+    }
+    const found = this.included.get(id);
+    if (found) return { status: "included", ...found };
+    return { status: this.pool.has(id) ? "pending" : "unknown" };
+  }
+
+  /** Includes the pool in a block. */
+  mine(): void {
+    if (this.pool.size === 0) return;
+    this.height += 1n;
+    for (const [id, bytes] of this.pool) {
+      const tx = decodeTx(bytes);
+      const payload = decodePayload(tx.body.type, tx.body.payload);
+      if (!payload.ok || payload.payload.type !== "submitReadings") throw new Error("bad tx");
+      const { readings } = payload.payload.value;
+      this.nonceOf += 1n;
+      if (readings.length > this.maxReadings) {
+        this.included.set(id, {
+          height: this.height,
+          reject: "BATCH_TOO_LARGE",
+          readings: undefined,
+        });
+        continue;
+      }
+      const outcomes = readings.map((r): ReadingOutcome => {
+        const state = this.meters.get(toHex(r.meterIdHash));
+        if (!state) return { kind: "rejected", code: "READING_UNKNOWN_METER" };
+        const same = r.time === state.time && r.registers.every((v, i) => v === state.registers[i]);
+        if (same) return { kind: "duplicate" };
+        if (r.time <= state.time) return { kind: "rejected", code: "READING_NOT_AFTER_LAST" };
+        if (r.registers.some((v, i) => v < (state.registers[i] ?? 0n))) {
+          return { kind: "rejected", code: "READING_NOT_MONOTONIC" };
+        }
+        state.time = r.time;
+        state.registers = [...r.registers];
+        this.applied.push(`${toHex(r.meterIdHash).slice(0, 2)}@${r.time}`);
+        return { kind: "accepted" };
+      });
+      this.included.set(id, { height: this.height, reject: undefined, readings: outcomes });
+    }
+    this.pool.clear();
+  }
+}
