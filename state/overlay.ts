@@ -36,8 +36,8 @@ export const emptyState: StateReader = {
 interface Write {
   readonly key: Uint8Array;
   readonly hex: string;
-  /** undefined records a delete, which must hide the base's value. */
-  readonly value: Uint8Array | undefined;
+  /** undefined records a delete, which must hide the base's value. Rewritten in place. */
+  value: Uint8Array | undefined;
 }
 
 function startsWith(key: Uint8Array, prefix: Uint8Array): boolean {
@@ -55,7 +55,11 @@ export class StateOverlay implements StateWriter {
   // Keyed by lowercase hex, whose string order is the keys' byte order, so sorting the hex
   // strings sorts the keys the way LevelDB does.
   private readonly writes = new Map<string, Write>();
-  private sorted: Write[] | undefined;
+  // Writes in key order, kept valid as writes arrive: a rewrite changes its entry in place, and
+  // new keys wait in `pending` until the next read in order sorts them and merges them in. A
+  // block that alternates writes and scans thus pays a linear merge per scan, not a full sort.
+  private sorted: Write[] = [];
+  private pending: Write[] = [];
   private parent: StateOverlay | undefined;
 
   constructor(private readonly base: StateReader) {}
@@ -126,7 +130,8 @@ export class StateOverlay implements StateWriter {
     if (!this.parent) throw new Error("mergeIntoParent: this overlay was not made by child()");
     for (const write of this.writes.values()) this.parent.record(write);
     this.writes.clear();
-    this.sorted = undefined;
+    this.sorted = [];
+    this.pending = [];
   }
 
   /**
@@ -142,17 +147,33 @@ export class StateOverlay implements StateWriter {
   }
 
   private record(write: Write): void {
-    this.writes.set(write.hex, write);
-    this.sorted = undefined;
+    const existing = this.writes.get(write.hex);
+    if (existing) {
+      existing.value = write.value;
+      return;
+    }
+    const entry = { ...write };
+    this.writes.set(entry.hex, entry);
+    this.pending.push(entry);
   }
 
   private sortedWrites(): Write[] {
-    if (!this.sorted) {
-      this.sorted = [...this.writes.values()].sort((a, b) =>
-        a.hex < b.hex ? -1 : a.hex > b.hex ? 1 : 0,
-      );
+    if (this.pending.length === 0) return this.sorted;
+    const byHex = (a: Write, b: Write) => (a.hex < b.hex ? -1 : a.hex > b.hex ? 1 : 0);
+    const fresh = this.pending.sort(byHex);
+    const old = this.sorted;
+    const merged: Write[] = new Array(old.length + fresh.length);
+    let i = 0;
+    let j = 0;
+    for (let k = 0; k < merged.length; k++) {
+      merged[k] =
+        j >= fresh.length || (i < old.length && old[i]!.hex < fresh[j]!.hex)
+          ? old[i++]!
+          : fresh[j++]!;
     }
-    return this.sorted;
+    this.sorted = merged;
+    this.pending = [];
+    return merged;
   }
 
   /** Writes under `prefix` with keys strictly after `after` (or all of them), in key order. */
