@@ -12,6 +12,11 @@ export interface Command {
 // Each issue adds its subcommands here; the dispatcher and `--help` read this list.
 export const commands: readonly Command[] = [
   {
+    name: "devnet",
+    summary: "Run a local network: validators and a follower with RPC and the explorer",
+    load: () => import("./devnet.js"),
+  },
+  {
     name: "state",
     summary: "Inspect a node's store: head, state root, integrity check",
     load: () => import("./state.js"),
