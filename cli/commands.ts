@@ -27,6 +27,11 @@ export const commands: readonly Command[] = [
     load: () => import("./init.js"),
   },
   { name: "keys", summary: "Create or show a key file", load: () => import("./keys.js") },
+  {
+    name: "genesis",
+    summary: "Create a genesis file from a network description, or validate one",
+    load: () => import("./genesis.js"),
+  },
   { name: "start", summary: "Run a node until SIGINT/SIGTERM", load: () => import("./start.js") },
   {
     name: "status",

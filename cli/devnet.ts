@@ -4,7 +4,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DEVNET_USAGE, parseDevnetArgs } from "../devnet/options.js";
 import { fetchStatus, periodClock, renderStatus } from "../devnet/status-line.js";
-import { prepareDevnet, Supervisor } from "../devnet/supervisor.js";
+import { nodeProcess, prepareDevnet, Supervisor } from "../devnet/supervisor.js";
 
 export async function run(args: string[]): Promise<number> {
   const options = parseDevnetArgs(args);
@@ -17,7 +17,7 @@ export async function run(args: string[]): Promise<number> {
   const tty = process.stdout.isTTY === true;
   const say = (line: string) => process.stdout.write(`${tty ? "\r\x1b[K" : ""}${line}\n`);
 
-  const supervisor = new Supervisor(layout, dir, say);
+  const supervisor = new Supervisor(layout.nodes.map(nodeProcess), dir, say);
   supervisor.start();
   const rpc = `127.0.0.1:${options.rpcPort}`;
   say(`Wattcap devnet ${resumed ? "resumed" : "created"} in ${dir}`);
@@ -27,6 +27,11 @@ export async function run(args: string[]): Promise<number> {
   say(`  JSON-RPC   http://${rpc}/`);
   say(`  WebSocket  ws://${rpc}/ws`);
   say(`  Explorer   http://${rpc}/explorer/`);
+  if (options.households > 0) {
+    say(
+      `  Households ${options.households} requested; not simulated yet (no oracle or simulation)`,
+    );
+  }
   say(`  Logs       ${join(dir, "logs")}; Ctrl-C stops the network, starting again resumes it`);
 
   let polls = 0;

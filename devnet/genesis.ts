@@ -34,7 +34,7 @@ export function devnetPolicy(periodMs: bigint): Record<string, string | number |
     creditLimit: "5000000",
     readingGrace: (periodMs / 10n).toString(),
     tradingWindow: (periodMs / 4n).toString(),
-    noticePeriod: (periodMs * 2n).toString(),
+    noticePeriod: (periodMs / 2n).toString(),
     peakWindows: [],
     peakWeightBps: 10_000,
     readingInterval: day.toString(),

@@ -4,7 +4,13 @@ import { CliError, EXIT_USAGE } from "../cli/usage.js";
 import { MARKET_MODES, type MarketMode } from "../vm/model/chain.js";
 
 export interface DevnetOptions {
+  /**
+   * Validators, each of its own utility. From four up no utility holds a third of the set; with
+   * fewer, every utility does (a 1..3-validator devnet is for quick local runs, not fault tests).
+   */
   readonly validators: number;
+  /** Simulated households of utility u0 (the simulation joins the supervisor in a later change). */
+  readonly households: number;
   /** How long one compressed month lasts, in ms. */
   readonly periodMs: bigint;
   readonly mode: MarketMode;
@@ -23,7 +29,9 @@ and a follower serving JSON-RPC, WebSocket and the explorer. Ctrl-C stops it; st
 resumes from disk.
 
 Options:
-  --validators N     validators (and utilities), 1..16 (default 4)
+  --validators N     validators (and utilities), 1..16 (default 4); below 4, every
+                     utility holds at least a third of the set
+  --households N     simulated households of utility u0, 0..10000 (default 200)
   --period DURATION  how long a compressed month lasts: 90s, 2m, 1h, 1500ms (default 2m)
   --mode MODE        market mode: batch, continuous, paper or none (default batch)
   --dir DIR          where homes, keys, genesis and logs live (default .wattcap/devnet)
@@ -57,6 +65,7 @@ export function parseDevnetArgs(args: string[]): DevnetOptions | "help" {
   let parsed: ReturnType<typeof parseArgs<{ options: typeof spec }>>;
   const spec = {
     validators: { type: "string" },
+    households: { type: "string" },
     period: { type: "string" },
     mode: { type: "string" },
     dir: { type: "string" },
@@ -74,12 +83,16 @@ export function parseDevnetArgs(args: string[]): DevnetOptions | "help" {
   if (v.help) return "help";
   const mode = v.mode ?? "batch";
   if (!(MARKET_MODES as readonly string[]).includes(mode)) {
-    throw new CliError(`--mode: expected one of ${MARKET_MODES.join(", ")}, got '${mode}'`);
+    throw new CliError(
+      `--mode: expected one of ${MARKET_MODES.join(", ")}, got '${mode}'`,
+      EXIT_USAGE,
+    );
   }
   const periodMs = parseDuration(v.period ?? "2m");
   if (periodMs < 10_000n)
     throw new CliError("--period: a month must last at least 10s", EXIT_USAGE);
   const validators = integer("validators", v.validators ?? "4", 1, 16);
+  const households = integer("households", v.households ?? "200", 0, 10_000);
   const basePort = integer(
     "base-port",
     v["base-port"] ?? "26600",
@@ -95,6 +108,7 @@ export function parseDevnetArgs(args: string[]): DevnetOptions | "help" {
   }
   return {
     validators,
+    households,
     periodMs,
     mode: mode as MarketMode,
     reset: v.reset ?? false,

@@ -43,11 +43,20 @@ export function periodClock(genesis: {
 
 const BAR = 20;
 
+/** Market figures read from the follower's RPC; each is shown only when known. */
+export interface MarketFigures {
+  readonly readings?: bigint;
+  readonly orders?: bigint;
+  /** Micro-units per Wh. */
+  readonly lastClearingPrice?: bigint;
+}
+
 export function renderStatus(
   nodes: readonly DevnetNode[],
   statuses: readonly (NodeStatus | undefined)[],
   clock: PeriodClock,
   now: bigint,
+  market: MarketFigures = {},
 ): string {
   const validators = nodes.filter((n) => n.role === "validator").length;
   const up = statuses.filter((s, i) => s !== undefined && nodes[i]!.role === "validator").length;
@@ -68,7 +77,10 @@ export function renderStatus(
     const bar = `${"█".repeat(filled)}${"░".repeat(BAR - filled)}`;
     const previous =
       k > 0n ? ` | period ${k - 1n} ${phaseAt(clock.schedule, k - 1n, now, durations)}` : "";
-    parts.push(`period ${k} ${bar}${previous}`);
+    parts.push(`period ${k} ${phaseAt(clock.schedule, k, now, durations)} ${bar}${previous}`);
   }
+  if (market.readings !== undefined) parts.push(`readings ${market.readings}`);
+  if (market.orders !== undefined) parts.push(`orders ${market.orders}`);
+  if (market.lastClearingPrice !== undefined) parts.push(`clearing ${market.lastClearingPrice}`);
   return parts.join(" | ");
 }

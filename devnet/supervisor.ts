@@ -42,12 +42,24 @@ function multiaddr(node: DevnetNode): string {
   return `/ip4/127.0.0.1/tcp/${node.p2pPort}/p2p/${node.peerId}`;
 }
 
+/**
+ * Consensus timeouts for a loopback network with a 1 s block time: messages arrive in
+ * milliseconds, so a round that fails (a validator restarting) is retried within a few seconds
+ * instead of the production defaults' longer waits.
+ */
+const DEVNET_TIMEOUTS = {
+  propose: { baseMs: 1500, deltaMs: 250 },
+  prevote: { baseMs: 500, deltaMs: 250 },
+  precommit: { baseMs: 500, deltaMs: 250 },
+};
+
 /** A node's config: loopback only, every validator a persistent peer. */
 function nodeConfig(node: DevnetNode, validators: readonly DevnetNode[]): string {
   const file = defaultConfigFile(node.name) as Record<string, Record<string, unknown>>;
   return renderConfigFile({
     ...file,
     role: node.role,
+    consensus: { ...file.consensus, targetBlockTimeMs: 1000, timeouts: DEVNET_TIMEOUTS },
     p2p: {
       ...file.p2p,
       host: "127.0.0.1",
@@ -168,25 +180,40 @@ const CLI = fileURLToPath(new URL("../cli/wattcap.js", import.meta.url));
 const MAX_RESTART_DELAY_MS = 10_000;
 const STOP_GRACE_MS = 10_000;
 
+/**
+ * One long-running part of the devnet: a `wattcap` subcommand run as its own process. The nodes
+ * are the first; the meter oracle and the household simulation join as further entries.
+ */
+export interface SupervisedProcess {
+  /** Unique in the devnet; names the log file dir/logs/<name>.log. */
+  readonly name: string;
+  /** The arguments to `wattcap`, e.g. ["start", "--home", home]. */
+  readonly args: readonly string[];
+}
+
+export function nodeProcess(node: DevnetNode): SupervisedProcess {
+  return { name: node.name, args: ["start", "--home", node.home] };
+}
+
 interface Running {
-  readonly node: DevnetNode;
+  readonly process: SupervisedProcess;
   child: ChildProcess | undefined;
   restartDelay: number;
   timer: NodeJS.Timeout | undefined;
 }
 
-/** Runs the devnet's nodes as child processes, each logging to dir/logs/<name>.log. */
+/** Runs the devnet's processes, each logging to dir/logs/<name>.log. */
 export class Supervisor {
   readonly #running: Running[];
   #stopping = false;
 
   constructor(
-    layout: DevnetLayout,
+    processes: readonly SupervisedProcess[],
     private readonly dir: string,
     private readonly notice: (line: string) => void,
   ) {
-    this.#running = layout.nodes.map((node) => ({
-      node,
+    this.#running = processes.map((process) => ({
+      process,
       child: undefined,
       restartDelay: 1000,
       timer: undefined,
@@ -199,8 +226,9 @@ export class Supervisor {
   }
 
   #spawn(r: Running): void {
-    const log = openSync(join(this.dir, "logs", `${r.node.name}.log`), "a");
-    const child = spawn(process.execPath, [CLI, "start", "--home", r.node.home], {
+    const { name, args } = r.process;
+    const log = openSync(join(this.dir, "logs", `${name}.log`), "a");
+    const child = spawn(process.execPath, [CLI, ...args], {
       stdio: ["ignore", log, log],
     });
     closeSync(log);
@@ -208,11 +236,13 @@ export class Supervisor {
     const started = Date.now();
     child.on("exit", (code, signal) => {
       r.child = undefined;
-      if (this.#stopping) return;
+      // Exit code 0 is a node that was asked to stop (Ctrl-C in a terminal reaches every process
+      // in the group): only a crash is restarted.
+      if (this.#stopping || code === 0) return;
       // A node that ran a while gets a quick restart; one that keeps dying backs off.
       if (Date.now() - started > 30_000) r.restartDelay = 1000;
       this.notice(
-        `${r.node.name} exited (${signal ?? `code ${code}`}); restarting in ${r.restartDelay / 1000}s — see logs/${r.node.name}.log`,
+        `${name} exited (${signal ?? `code ${code}`}); restarting in ${r.restartDelay / 1000}s — see logs/${name}.log`,
       );
       r.timer = setTimeout(() => {
         r.timer = undefined;

@@ -1,73 +1,16 @@
-import { type ChildProcess, spawn } from "node:child_process";
+// npm start's devnet end to end: the real CLI as a child process, its nodes as grandchildren.
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t from "tap";
-import { CliError } from "../../cli/usage.js";
-import { devnetGenesis } from "../../devnet/genesis.js";
-import { parseDevnetArgs, parseDuration } from "../../devnet/options.js";
-import { toChecksumAddress } from "../../lib/address.js";
-import { toHex } from "../../lib/bytes.js";
-import { buildGenesis } from "../../node/genesis.js";
 import type { NodeStatus } from "../../node/node.js";
-import { operatorOf, validatorOf } from "../vm/helpers.js";
 
 const CLI = new URL("../../cli/wattcap.js", import.meta.url).pathname;
+const NODES = 5; // 4 validators and the follower
 
-t.test("options: defaults, and every bad input refused with a usage error", async (t) => {
-  const d = parseDevnetArgs([]);
-  t.not(d, "help");
-  if (d === "help") return;
-  t.equal(d.validators, 4);
-  t.equal(d.periodMs, 120_000n, "a month in 2 minutes");
-  t.equal(d.mode, "batch");
-  t.equal(d.rpcPort, 8545);
-  t.equal(d.reset, false);
-  t.equal(parseDevnetArgs(["--help"]), "help");
-  t.equal(parseDuration("90s"), 90_000n);
-  t.equal(parseDuration("1h"), 3_600_000n);
-  t.equal(parseDuration("1500ms"), 1500n);
-  for (const args of [
-    ["--validators", "0"],
-    ["--validators", "17"],
-    ["--validators", "four"],
-    ["--period", "2 minutes"],
-    ["--period", "5s"],
-    ["--mode", "auction"],
-    ["--base-port", "80"],
-    ["--rpc-port", "26603"],
-    ["--households"],
-    ["extra"],
-  ]) {
-    t.throws(() => parseDevnetArgs(args), CliError, args.join(" "));
-  }
-});
-
-t.test("the genesis passes the node's own checks, one utility per validator", async (t) => {
-  const validators = [0, 1, 2, 3].map((i) => ({
-    address: toChecksumAddress(validatorOf(i, 0).address),
-    publicKey: toHex(validatorOf(i, 0).publicKey),
-    operator: operatorOf(i).hex,
-  }));
-  const json = devnetGenesis({
-    validators,
-    periodMs: 120_000n,
-    mode: "paper",
-    now: 1_700_000_000_500n,
-  });
-  const g = buildGenesis(json);
-  t.equal(g.validators.length, 4);
-  t.equal(new Set(g.validators.map((v) => v.utility)).size, 4, "no utility holds a third");
-  t.equal(g.genesis.params.marketMode, "paper");
-  t.same(
-    (json.periods as { startMs: string }).startMs,
-    "1700000001000",
-    "periods start on the next second",
-  );
-});
-
-/** Three ports per node from a base where all are free, and one more for the follower's RPC. */
+/** A base port from which `count` ports are free on loopback. */
 async function freePorts(count: number): Promise<number> {
   const free = (port: number) =>
     new Promise<boolean>((resolve) => {
@@ -93,47 +36,79 @@ async function status(port: number): Promise<NodeStatus | undefined> {
   }
 }
 
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  ms = 60_000,
-): Promise<T> {
-  const end = Date.now() + ms;
+async function blockHash(rpcPort: number, height: number): Promise<string | undefined> {
+  try {
+    const r = await fetch(`http://127.0.0.1:${rpcPort}/`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "chain_getBlock",
+        params: { height: `${height}` },
+      }),
+      signal: AbortSignal.timeout(1000),
+    });
+    return ((await r.json()) as { result?: { hash: string } }).result?.hash;
+  } catch {
+    return undefined;
+  }
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>): Promise<T> {
+  const end = Date.now() + 40_000;
   for (;;) {
     const v = await probe();
     if (v !== undefined) return v;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 300));
   }
 }
 
+/** Processes whose command line mentions the devnet's directory: its nodes. */
+function nodePids(dir: string): Map<string, number> {
+  const pids = new Map<string, number>();
+  for (const line of execFileSync("ps", ["-eo", "pid=,args="], { encoding: "utf8" }).split("\n")) {
+    const m = /^\s*(\d+)\s+.*--home\s+(\S+)/.exec(line);
+    if (m?.[2]?.startsWith(dir)) pids.set(m[2].slice(m[2].lastIndexOf("/") + 1), Number(m[1]));
+  }
+  return pids;
+}
+
 t.test(
-  "npm start's devnet: 4 validators and a follower agree, stop cleanly, resume, reset",
-  { timeout: 240_000 },
+  "npm start's devnet: 4 validators and a follower agree, survive a crash, stop, resume, reset",
+  { timeout: 150_000 },
   async (t) => {
     const dir = await mkdtemp(join(tmpdir(), "wattcap-devnet-"));
-    const base = await freePorts(16);
-    const rpcPort = base + 15;
-    const metricsPorts = [0, 1, 2, 3, 4].map((i) => base + 3 * i + 1);
+    const base = await freePorts(3 * NODES + 1);
+    const rpcPort = base + 3 * NODES;
+    const metricsPorts = Array.from({ length: NODES }, (_, i) => base + 3 * i + 1);
+    const rpcPorts = [...metricsPorts.slice(0, -1).map((p) => p + 1), rpcPort];
     let child: ChildProcess | undefined;
     let output = "";
     t.teardown(async () => {
-      child?.kill("SIGKILL");
+      // The CLI runs detached in its own process group: kill it and every node it started.
+      if (child?.pid !== undefined && child.exitCode === null) process.kill(-child.pid, "SIGKILL");
+      for (const pid of nodePids(dir).values()) process.kill(pid, "SIGKILL");
       if (!t.passing()) t.comment(output);
       await rm(dir, { recursive: true, force: true });
     });
     const start = (...extra: string[]) => {
-      const args = ["devnet", "--dir", dir, "--period", "60s", "--base-port", `${base}`];
-      child = spawn(process.execPath, [CLI, ...args, "--rpc-port", `${rpcPort}`, ...extra], {
+      const args = ["devnet", "--validators", "4", "--households", "0", "--period", "60s"];
+      args.push("--dir", dir, "--base-port", `${base}`, "--rpc-port", `${rpcPort}`, ...extra);
+      output += `$ wattcap ${args.join(" ")}\n`;
+      const c = spawn(process.execPath, [CLI, ...args], {
         stdio: ["ignore", "pipe", "pipe"],
+        detached: true,
       });
-      child.stdout?.on("data", (d) => {
+      c.stdout?.on("data", (d) => {
         output += d;
       });
-      child.stderr?.on("data", (d) => {
+      c.stderr?.on("data", (d) => {
         output += d;
       });
-      return child;
+      child = c;
+      return c;
     };
     const stop = async (c: ChildProcess) => {
       const exited = new Promise<number | null>((r) => c.once("exit", (code) => r(code)));
@@ -145,51 +120,68 @@ t.test(
       const s = await heads();
       return s.every((x) => x !== undefined && x.height >= h) ? (s as NodeStatus[]) : undefined;
     };
-    const blockHash = async (height: number) => {
-      const r = await fetch(`http://127.0.0.1:${rpcPort}/`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({
-          jsonrpc: "2.0",
-          id: 1,
-          method: "chain_getBlock",
-          params: { height: `${height}` },
-        }),
-      });
-      return ((await r.json()) as { result: { hash: string } }).result.hash;
+    const hashesAt = async (h: number) => {
+      const hashes = await Promise.all(rpcPorts.map((p) => blockHash(p, h)));
+      return hashes.every((x) => x !== undefined) ? (hashes as string[]) : undefined;
     };
 
     const first = start();
     const up = await waitFor("every node at height 3", allAt(3));
     t.equal(new Set(up.map((s) => s.genesisHash)).size, 1, "one chain");
-    t.equal(up.filter((s) => s.role === "validator").length, 4);
-    // Every node's block at a common height is the one the follower's RPC serves.
-    const h = Math.min(...up.map((s) => s.height));
-    const atH = await waitFor("the same height everywhere", async () => {
-      const s = await heads();
-      return s.every((x) => x?.height === s[0]?.height) ? (s as NodeStatus[]) : undefined;
-    });
-    t.equal(new Set(atH.map((s) => s.blockHash)).size, 1, "all nodes have the same head block");
-    t.equal(await blockHash(atH[0]!.height), atH[0]!.blockHash, "the RPC serves that block");
+    t.same(
+      up.map((s) => s.role),
+      ["validator", "validator", "validator", "validator", "follower"],
+    );
+    t.equal(
+      new Set(up.map((s) => s.validatorAddress)).size,
+      NODES,
+      "four validators, one follower",
+    );
+    const atThree = await waitFor("block 3 everywhere", () => hashesAt(3));
+    t.equal(new Set(atThree).size, 1, "every node has the same block at height 3");
+    t.match(output, `http://127.0.0.1:${rpcPort}/explorer/`, "the explorer's URL is printed");
     t.equal((await fetch(`http://127.0.0.1:${rpcPort}/explorer/`)).status, 200, "explorer served");
 
+    // A validator that dies is restarted by the supervisor and catches up.
+    const before = nodePids(dir);
+    t.equal(before.size, NODES, "each node is its own process");
+    process.kill(before.get("v1")!, "SIGKILL");
+    const restarted = await waitFor("v1 restarted", async () => {
+      const pid = nodePids(dir).get("v1");
+      return pid !== undefined && pid !== before.get("v1") ? pid : undefined;
+    });
+    t.not(restarted, before.get("v1"));
+    const caughtUp = await waitFor("v1 back at the head", async () => {
+      const s = await heads();
+      const v1 = s[1];
+      return v1 !== undefined && v1.height >= Math.max(...up.map((x) => x.height)) + 2
+        ? v1
+        : undefined;
+    });
+    t.equal(caughtUp.genesisHash, up[0]!.genesisHash);
+
+    const last = Math.max(...(await heads()).map((s) => s?.height ?? 0));
     t.equal(await stop(first), 0, "Ctrl-C stops the devnet with exit 0");
-    t.same(
-      await heads(),
-      [undefined, undefined, undefined, undefined, undefined],
-      "no node left running",
-    );
+    t.same(nodePids(dir), new Map(), "no node process remains");
+    t.same(await heads(), Array(NODES).fill(undefined), "no node answers");
 
     const second = start();
-    const resumed = await waitFor("the resumed chain past its old head", allAt(atH[0]!.height + 2));
-    t.equal(resumed[0]!.genesisHash, up[0]!.genesisHash, "same chain after a restart");
-    t.ok(resumed[0]!.height > h);
+    const resumed = await waitFor("the resumed chain past its old head", allAt(last + 1));
+    t.equal(resumed[0]!.genesisHash, up[0]!.genesisHash, "the same chain after a restart");
+    t.match(output, /resumed/);
+    t.same(await hashesAt(3), atThree, "every node kept its history");
     t.equal(await stop(second), 0);
+    t.same(nodePids(dir), new Map(), "no node process remains");
 
     const third = start("--reset");
-    const fresh = await waitFor("a new chain", allAt(1));
+    const fresh = await waitFor("a new chain", async () => {
+      const s = await heads();
+      return s.every((x) => x !== undefined) ? (s as NodeStatus[]) : undefined;
+    });
     t.not(fresh[0]!.genesisHash, up[0]!.genesisHash, "--reset starts a new chain");
+    t.ok(fresh[0]!.height < last, "from height 0 again");
+    t.match(output, /devnet created/);
     t.equal(await stop(third), 0);
-    t.ok(JSON.parse(await readFile(join(dir, "devnet.json"), "utf8")).nodes.length === 5);
+    t.equal(JSON.parse(await readFile(join(dir, "devnet.json"), "utf8")).nodes.length, NODES);
   },
 );

@@ -1,0 +1,458 @@
+// A network of real `wattcap start` processes on loopback for tests: temp homes made with
+// initHome, a genesis made by `wattcap genesis`'s own code, free ports, short timeouts. Tests
+// start, stop, SIGKILL and restart nodes by name, poll /status, and after stopping read each
+// node's store and signing WAL to check agreement and that no vote was ever signed twice.
+import { type ChildProcess, spawn } from "node:child_process";
+import { closeSync, openSync, readFileSync, rmSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createGenesisFile } from "../../cli/genesis.js";
+import { decodeBlock } from "../../lib/block.js";
+import { to0x } from "../../lib/bytes.js";
+import { generateSecretKey } from "../../lib/keys.js";
+import { defaultConfigFile, renderConfigFile } from "../../node/config.js";
+import { homePaths, identityOf, initHome } from "../../node/home.js";
+import type { NodeStatus } from "../../node/node.js";
+import { Wal, type WalEntry } from "../../node/wal.js";
+import { Store } from "../../state/store.js";
+
+const CLI = fileURLToPath(new URL("../../cli/wattcap.js", import.meta.url));
+
+export type Role = "validator" | "follower";
+
+export interface TestnetNode {
+  /** v0, v1, … for validators; f0, f1, … for followers. */
+  readonly name: string;
+  readonly role: Role;
+  readonly home: string;
+  readonly peerId: string;
+  readonly p2pPort: number;
+  readonly rpcPort: number;
+  readonly metricsPort: number;
+  readonly log: string;
+}
+
+export interface TestnetOptions {
+  readonly validators: number;
+  readonly followers?: number;
+  /** Merged (one level deep per top-level key) into every node's config.json. */
+  readonly configOverrides?: Record<string, unknown>;
+  /** Fixed-period length of the genesis; default 10 minutes, so no period ends in a test. */
+  readonly periodMs?: bigint;
+}
+
+/** One committed block as a node stored it. */
+export interface StoredBlock {
+  readonly hash: string;
+  readonly stateRoot: string;
+}
+
+/** Something a test can register cleanup with (tap's `t`). */
+export interface Teardownable {
+  teardown(fn: () => unknown): void;
+  /** tap's: false once an assertion failed, so teardown shows the logs. */
+  passing?(): boolean;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A port the OS just handed out on loopback (free now; taken again only by bad luck). */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function multiaddr(node: TestnetNode): string {
+  return `/ip4/127.0.0.1/tcp/${node.p2pPort}/p2p/${node.peerId}`;
+}
+
+/** Loopback messages take milliseconds: fail a round fast so a dead proposer costs little. */
+const TIMEOUTS = {
+  propose: { baseMs: 1000, deltaMs: 250 },
+  prevote: { baseMs: 400, deltaMs: 200 },
+  precommit: { baseMs: 400, deltaMs: 200 },
+};
+
+const live = new Set<Testnet>();
+process.once("exit", () => {
+  for (const net of live) net.killAllSync();
+});
+
+export class Testnet {
+  private readonly children = new Map<string, ChildProcess>();
+  private failed = false;
+
+  private constructor(
+    readonly dir: string,
+    readonly nodes: readonly TestnetNode[],
+    /** 0x-hex genesis hash every node must report. */
+    readonly genesisHash: string,
+  ) {
+    live.add(this);
+  }
+
+  /** Makes the homes, genesis and configs; starts nothing. */
+  static async create(options: TestnetOptions, t?: Teardownable): Promise<Testnet> {
+    const dir = await mkdtemp(join(tmpdir(), "wattcap-testnet-"));
+    try {
+      const net = await Testnet.layOut(dir, options);
+      t?.teardown(() => {
+        if (t.passing?.() === false) net.markFailed();
+        return net.teardown();
+      });
+      return net;
+    } catch (error) {
+      await rm(dir, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  private static async layOut(dir: string, options: TestnetOptions): Promise<Testnet> {
+    const names: [string, Role][] = [
+      ...Array.from({ length: options.validators }, (_, i): [string, Role] => [
+        `v${i}`,
+        "validator",
+      ]),
+      ...Array.from({ length: options.followers ?? 0 }, (_, i): [string, Role] => [
+        `f${i}`,
+        "follower",
+      ]),
+    ];
+    const nodes: TestnetNode[] = [];
+    const utilities: unknown[] = [];
+    const validators: unknown[] = [];
+    for (const [name, role] of names) {
+      const home = join(dir, name);
+      const init = await initHome({ home, moniker: name });
+      nodes.push({
+        name,
+        role,
+        home,
+        peerId: init.peerId,
+        p2pPort: await freePort(),
+        rpcPort: await freePort(),
+        metricsPort: await freePort(),
+        log: join(dir, `${name}.log`),
+      });
+      if (role === "validator") {
+        const id = `u${validators.length}`;
+        const operator = identityOf({ type: "operator", secretKey: generateSecretKey() }).address;
+        utilities.push({ id, name: `Utility ${id}`, operator });
+        validators.push({ home: name, utility: id, operator });
+      }
+    }
+    const network = {
+      chainId: "wattcap-testnet",
+      genesisTime: "now",
+      periods: {
+        kind: "fixed",
+        startMs: "genesis",
+        lengthMs: (options.periodMs ?? 600_000n).toString(),
+        genesisMonth: 0,
+      },
+      utilities,
+      validators,
+    };
+    const genesisPath = join(dir, "genesis.json");
+    const chain = await createGenesisFile(network, dir, genesisPath);
+    const genesisText = await readFile(genesisPath, "utf8");
+    const peers = nodes.filter((n) => n.role === "validator");
+    for (const node of nodes) {
+      const paths = homePaths(node.home);
+      await writeFile(paths.genesis, genesisText);
+      const file = defaultConfigFile(node.name) as Record<string, Record<string, unknown>>;
+      const config: Record<string, unknown> = {
+        ...file,
+        role: node.role,
+        logLevel: "warn",
+        consensus: { ...file.consensus, targetBlockTimeMs: 300, timeouts: TIMEOUTS },
+        p2p: {
+          ...file.p2p,
+          host: "127.0.0.1",
+          port: node.p2pPort,
+          persistentPeers: peers.filter((p) => p.name !== node.name).map(multiaddr),
+        },
+        rpc: { ...file.rpc, host: "127.0.0.1", port: node.rpcPort },
+        metrics: { ...file.metrics, enabled: true, host: "127.0.0.1", port: node.metricsPort },
+      };
+      for (const [key, value] of Object.entries(options.configOverrides ?? {})) {
+        const base = config[key];
+        config[key] =
+          typeof base === "object" && base !== null && typeof value === "object" && value !== null
+            ? { ...base, ...value }
+            : value;
+      }
+      await writeFile(paths.config, renderConfigFile(config));
+    }
+    return new Testnet(dir, nodes, to0x(chain.hash));
+  }
+
+  node(name: string): TestnetNode {
+    const node = this.nodes.find((n) => n.name === name);
+    if (!node) throw new Error(`no node ${name} in this testnet`);
+    return node;
+  }
+
+  get validators(): string[] {
+    return this.nodes.filter((n) => n.role === "validator").map((n) => n.name);
+  }
+
+  get followers(): string[] {
+    return this.nodes.filter((n) => n.role === "follower").map((n) => n.name);
+  }
+
+  isRunning(name: string): boolean {
+    const child = this.children.get(name);
+    return child !== undefined && child.exitCode === null && child.signalCode === null;
+  }
+
+  /** Spawns `wattcap start --home` for the node, appending its output to its log file. */
+  start(name: string): void {
+    if (this.isRunning(name)) throw new Error(`${name} is already running`);
+    const node = this.node(name);
+    const log = openSync(node.log, "a");
+    try {
+      const child = spawn(process.execPath, [CLI, "start", "--home", node.home], {
+        stdio: ["ignore", log, log],
+      });
+      this.children.set(name, child);
+    } finally {
+      closeSync(log);
+    }
+  }
+
+  private async signal(name: string, signal: NodeJS.Signals): Promise<number | null> {
+    const child = this.children.get(name);
+    if (!child) return null;
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill(signal);
+      await exited;
+    }
+    this.children.delete(name);
+    return child.exitCode;
+  }
+
+  /** SIGTERM and wait for the exit; returns the exit code (null if it died by a signal). */
+  stop(name: string): Promise<number | null> {
+    return this.signal(name, "SIGTERM");
+  }
+
+  /** SIGKILL: a crash, with no chance to flush or close anything. */
+  async kill(name: string): Promise<void> {
+    await this.signal(name, "SIGKILL");
+  }
+
+  async restart(name: string): Promise<void> {
+    await this.stop(name);
+    this.start(name);
+  }
+
+  /** The node's GET /status, or undefined while it is down or not yet listening. */
+  async status(name: string): Promise<NodeStatus | undefined> {
+    try {
+      const r = await fetch(`http://127.0.0.1:${this.node(name).metricsPort}/status`, {
+        signal: AbortSignal.timeout(1000),
+      });
+      if (!r.ok) return undefined;
+      return (await r.json()) as NodeStatus;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The nodes' heights, or undefined if any of them is not answering. */
+  async heights(names: readonly string[]): Promise<number[] | undefined> {
+    const all = await Promise.all(names.map((n) => this.status(n)));
+    const heights: number[] = [];
+    for (const s of all) {
+      if (s === undefined) return undefined;
+      heights.push(s.height);
+    }
+    return heights;
+  }
+
+  /** Polls `probe` until it returns something other than undefined/false; throws on timeout. */
+  async waitFor<T>(
+    what: string,
+    probe: () => Promise<T | undefined | false>,
+    timeoutMs: number,
+  ): Promise<T> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const v = await probe();
+      if (v !== undefined && v !== false) return v;
+      if (Date.now() > end) {
+        this.failed = true;
+        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+      }
+      await sleep(200);
+    }
+  }
+
+  /** Waits until every named node reports at least height `h`; returns their heights. */
+  waitForHeight(names: readonly string[], h: number, timeoutMs: number): Promise<number[]> {
+    return this.waitFor(
+      `${names.join(", ")} at height ${h}`,
+      async () => {
+        const hs = await this.heights(names);
+        return hs?.every((x) => x >= h) ? hs : undefined;
+      },
+      timeoutMs,
+    );
+  }
+
+  /** A stopped node's stored chain: block hash and state root (0x-hex) by height from 1. */
+  async chainOf(name: string): Promise<Map<bigint, StoredBlock>> {
+    if (this.isRunning(name)) throw new Error(`stop ${name} before reading its store`);
+    const store = await Store.open(homePaths(this.node(name).home).data, { create: false });
+    const out = new Map<bigint, StoredBlock>();
+    try {
+      const head = store.head()?.height ?? 0n;
+      for (let h = 1n; h <= head; h++) {
+        const bytes = store.getBlock(h);
+        const hash = store.chain.getBlockHash(h);
+        if (!bytes || !hash) continue;
+        out.set(h, { hash: to0x(hash), stateRoot: to0x(decodeBlock(bytes).header.stateRoot) });
+      }
+    } finally {
+      await store.close();
+    }
+    return out;
+  }
+
+  /** A stopped node's signing WAL records. */
+  async walRecords(name: string): Promise<readonly WalEntry[]> {
+    if (this.isRunning(name)) throw new Error(`stop ${name} before reading its WAL`);
+    const wal = await Wal.open(homePaths(this.node(name).home).signingWal);
+    try {
+      return [...wal.records()];
+    } finally {
+      await wal.close();
+    }
+  }
+
+  /** Marks the run failed, so teardown prints the logs' tails. */
+  markFailed(): void {
+    this.failed = true;
+  }
+
+  /** The last `lines` lines of every node's log, for a failure report. */
+  logTails(lines = 30): string {
+    return this.nodes
+      .map((n) => {
+        let text = "";
+        try {
+          text = readFileSync(n.log, "utf8");
+        } catch {
+          text = "(no log)";
+        }
+        return `--- ${n.name} (${n.log}) ---\n${text.split("\n").slice(-lines).join("\n")}`;
+      })
+      .join("\n");
+  }
+
+  /** Kills every child and removes the temp dir; prints the logs' tails if the run failed. */
+  async teardown(): Promise<void> {
+    for (const name of [...this.children.keys()]) await this.kill(name);
+    if (this.failed || process.exitCode) process.stderr.write(`${this.logTails()}\n`);
+    await rm(this.dir, { recursive: true, force: true });
+    live.delete(this);
+  }
+
+  /** For process exit, when nothing async runs any more. */
+  killAllSync(): void {
+    for (const child of this.children.values()) {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    }
+    try {
+      rmSync(this.dir, { recursive: true, force: true });
+    } catch {
+      // Best effort: the process is exiting.
+    }
+  }
+}
+
+/** Heights at which two stored chains differ (only heights both have). */
+export function divergence(
+  a: ReadonlyMap<bigint, StoredBlock>,
+  b: ReadonlyMap<bigint, StoredBlock>,
+): bigint[] {
+  const out: bigint[] = [];
+  for (const [h, block] of a) {
+    const other = b.get(h);
+    if (other && (other.hash !== block.hash || other.stateRoot !== block.stateRoot)) out.push(h);
+  }
+  return out;
+}
+
+/** Steps (validator/height/round/type) for which one WAL set holds two different signed votes. */
+export function conflictingVotes(wals: readonly (readonly WalEntry[])[]): string[] {
+  const signed = new Map<string, string>();
+  const conflicts: string[] = [];
+  for (const records of wals) {
+    for (const entry of records) {
+      if (entry.kind !== "vote") continue;
+      const v = entry.signed.vote;
+      const step = `${to0x(v.validator)}/${v.height}/${v.round}/${v.type}`;
+      const value = v.blockHash ? to0x(v.blockHash) : "nil";
+      const seen = signed.get(step);
+      if (seen !== undefined && seen !== value) conflicts.push(step);
+      signed.set(step, value);
+    }
+  }
+  return conflicts;
+}
+
+/** A small seeded generator (mulberry32), so a failing fault schedule can be replayed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = a;
+    x = Math.imul(x ^ (x >>> 15), x | 1);
+    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface KillCycleOptions {
+  readonly cycles: number;
+  readonly random: () => number;
+  /** Longest wait before a kill; the moment is uniform in [0, maxDelayMs). */
+  readonly maxDelayMs?: number;
+  /** How long every validator may take to pass the height reached before the kill. */
+  readonly catchUpMs?: number;
+  readonly log?: (line: string) => void;
+}
+
+/**
+ * Repeatedly SIGKILLs one validator (chosen at random) at a random moment, restarts it at once,
+ * and waits until every validator has passed the height the network had reached, so each crash
+ * lands mid-round at a different step. Returns the heights reached after each cycle.
+ */
+export async function runKillCycles(net: Testnet, options: KillCycleOptions): Promise<number[]> {
+  const validators = net.validators;
+  const reached: number[] = [];
+  for (let cycle = 0; cycle < options.cycles; cycle++) {
+    await sleep(Math.floor(options.random() * (options.maxDelayMs ?? 1500)));
+    const victim = validators[Math.floor(options.random() * validators.length)] ?? "v0";
+    const before = Math.max(...((await net.heights(validators)) ?? [0]));
+    await net.kill(victim);
+    options.log?.(`cycle ${cycle}: killed ${victim} at about height ${before}`);
+    net.start(victim);
+    const heights = await net.waitForHeight(validators, before + 1, options.catchUpMs ?? 30_000);
+    reached.push(Math.min(...heights));
+  }
+  return reached;
+}
