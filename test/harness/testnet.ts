@@ -12,13 +12,16 @@ import { fileURLToPath } from "node:url";
 import { createGenesisFile } from "../../cli/genesis.js";
 import { decodeBlock } from "../../lib/block.js";
 import { to0x } from "../../lib/bytes.js";
+import { commitVote, decodeCommit } from "../../lib/commit.js";
 import { generateSecretKey } from "../../lib/keys.js";
+import type { Vote } from "../../lib/vote.js";
 import { defaultConfigFile, renderConfigFile } from "../../node/config.js";
 import { homePaths, identityOf, initHome } from "../../node/home.js";
 import type { NodeStatus } from "../../node/node.js";
 import { Wal, type WalEntry } from "../../node/wal.js";
 import { Store } from "../../state/store.js";
 
+const CHAIN_ID = "wattcap-testnet";
 const CLI = fileURLToPath(new URL("../../cli/wattcap.js", import.meta.url));
 
 export type Role = "validator" | "follower";
@@ -152,7 +155,7 @@ export class Testnet {
       }
     }
     const network = {
-      chainId: "wattcap-testnet",
+      chainId: CHAIN_ID,
       genesisTime: "now",
       periods: {
         kind: "fixed",
@@ -331,6 +334,25 @@ export class Testnet {
     return out;
   }
 
+  /** A stopped node's stored commits, as the precommits their signatures sign. */
+  async storedPrecommits(name: string): Promise<Vote[]> {
+    if (this.isRunning(name)) throw new Error(`stop ${name} before reading its store`);
+    const store = await Store.open(homePaths(this.node(name).home).data, { create: false });
+    const out: Vote[] = [];
+    try {
+      const head = store.head()?.height ?? 0n;
+      for (let h = 1n; h <= head; h++) {
+        const bytes = store.getCommit(h);
+        if (!bytes) continue;
+        const commit = decodeCommit(bytes);
+        for (const s of commit.signatures) out.push(commitVote(commit, CHAIN_ID, s.validator));
+      }
+    } finally {
+      await store.close();
+    }
+    return out;
+  }
+
   /** A stopped node's signing WAL records. */
   async walRecords(name: string): Promise<readonly WalEntry[]> {
     if (this.isRunning(name)) throw new Error(`stop ${name} before reading its WAL`);
@@ -396,18 +418,22 @@ export function divergence(
   return out;
 }
 
-/** Steps (validator/height/round/type) for which one WAL set holds two different signed votes. */
-export function conflictingVotes(wals: readonly (readonly WalEntry[])[]): string[] {
+/**
+ * Steps (validator/height/round/type) for which two different votes were signed, across every
+ * source given: signing WALs' records and stored commits' precommits (storedPrecommits).
+ */
+export function conflictingVotes(sources: readonly (readonly (WalEntry | Vote)[])[]): string[] {
   const signed = new Map<string, string>();
   const conflicts: string[] = [];
-  for (const records of wals) {
-    for (const entry of records) {
-      if (entry.kind !== "vote") continue;
-      const v = entry.signed.vote;
+  for (const records of sources) {
+    for (const record of records) {
+      const v =
+        "kind" in record ? (record.kind === "vote" ? record.signed.vote : undefined) : record;
+      if (v === undefined) continue;
       const step = `${to0x(v.validator)}/${v.height}/${v.round}/${v.type}`;
       const value = v.blockHash ? to0x(v.blockHash) : "nil";
       const seen = signed.get(step);
-      if (seen !== undefined && seen !== value) conflicts.push(step);
+      if (seen !== undefined && seen !== value && !conflicts.includes(step)) conflicts.push(step);
       signed.set(step, value);
     }
   }

@@ -43,9 +43,10 @@ async function main(): Promise<number> {
       const forks = divergence(chains[0]!, chain);
       if (forks.length > 0) problems.push(`v${i} differs from v0 at heights ${forks.join(", ")}`);
     }
-    const conflicts = conflictingVotes(
-      await Promise.all(net.validators.map((n) => net.walRecords(n))),
-    );
+    const conflicts = conflictingVotes([
+      ...(await Promise.all(net.validators.map((n) => net.walRecords(n)))),
+      ...(await Promise.all(net.validators.map((n) => net.storedPrecommits(n)))),
+    ]);
     for (const step of conflicts) problems.push(`conflicting signed votes at ${step}`);
     if (problems.length > 0) {
       net.markFailed();

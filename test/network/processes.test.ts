@@ -43,5 +43,11 @@ t.test("one validator killed, then two, then both back", async (t) => {
     wals.flat().some((e) => e.kind === "vote"),
     "the WALs hold signed votes",
   );
-  t.same(conflictingVotes(wals), [], "no validator signed two different votes for one step");
+  const commits = await Promise.all(net.validators.map((n) => net.storedPrecommits(n)));
+  t.ok(commits.flat().length > 0, "the stored commits hold precommits");
+  t.same(
+    conflictingVotes([...wals, ...commits]),
+    [],
+    "no validator signed two different votes for one step, in any WAL or stored commit",
+  );
 });
