@@ -7,12 +7,12 @@ import { ConfigError, resolveHome } from "../node/config.js";
 import { HomeError, type HomeErrorCode, initHome } from "../node/home.js";
 import {
   CliError,
+  commandValues,
   EXIT_CANT_CREATE,
   EXIT_CONFIG,
   EXIT_DATA,
   EXIT_IO,
   EXIT_UNAVAILABLE,
-  EXIT_USAGE,
 } from "./usage.js";
 
 const USAGE = `Usage: wattcap init [--home DIR] [--moniker NAME] [--force] [--json]
@@ -70,16 +70,8 @@ function parse(args: string[]) {
 }
 
 export async function run(args: string[]): Promise<number> {
-  let values: ReturnType<typeof parse>["values"];
-  try {
-    values = parse(args).values;
-  } catch (error) {
-    throw new CliError(`init: ${(error as Error).message}. ${HINT}`, EXIT_USAGE);
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const values = commandValues("init", HINT, USAGE, () => parse(args));
+  if (values === undefined) return 0;
   if (values.home === "") throw new CliError(`init: --home must not be empty. ${HINT}`);
   const home = resolveHome(values.home);
   let result: Awaited<ReturnType<typeof initHome>>;

@@ -18,11 +18,11 @@ import { StoreError } from "../state/errors.js";
 import { homeCliError } from "./init.js";
 import {
   CliError,
+  commandValues,
   EXIT_CONFIG,
   EXIT_DATA,
   EXIT_IO,
   EXIT_UNAVAILABLE,
-  EXIT_USAGE,
 } from "./usage.js";
 
 const USAGE = `Usage: wattcap start [--home DIR] [--<setting> VALUE ...]
@@ -81,16 +81,8 @@ function startCliError(error: unknown): unknown {
 }
 
 export async function run(args: string[]): Promise<number> {
-  let values: ReturnType<typeof parse>["values"];
-  try {
-    values = parse(args).values;
-  } catch (error) {
-    throw new CliError(`start: ${(error as Error).message}. ${HINT}`, EXIT_USAGE);
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const values = commandValues("start", HINT, USAGE, () => parse(args));
+  if (values === undefined) return 0;
   if (values.home === "") throw new CliError(`start: --home must not be empty. ${HINT}`);
   const home = resolveHome(values.home);
   const { home: _home, help: _help, ...flagValues } = values;

@@ -4,7 +4,7 @@
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, resolveHome } from "../node/config.js";
 import type { NodeStatus } from "../node/node.js";
-import { CliError, EXIT_CONFIG, EXIT_UNAVAILABLE, EXIT_USAGE } from "./usage.js";
+import { CliError, commandValues, EXIT_CONFIG, EXIT_UNAVAILABLE } from "./usage.js";
 
 const USAGE = `Usage: wattcap status [--home DIR | --url http://HOST:PORT] [--json]
 
@@ -67,16 +67,8 @@ async function baseUrl(home: string | undefined, url: string | undefined): Promi
 }
 
 export async function run(args: string[]): Promise<number> {
-  let values: ReturnType<typeof parse>["values"];
-  try {
-    values = parse(args).values;
-  } catch (error) {
-    throw new CliError(`status: ${(error as Error).message}. ${HINT}`, EXIT_USAGE);
-  }
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
+  const values = commandValues("status", HINT, USAGE, () => parse(args));
+  if (values === undefined) return 0;
   if (values.home !== undefined && values.url !== undefined) {
     throw new CliError(`status: give --home or --url, not both. ${HINT}`);
   }

@@ -27,3 +27,26 @@ export function printUsage(out: NodeJS.WritableStream): void {
   for (const c of commands) out.write(`  ${c.name.padEnd(width)}  ${c.summary}\n`);
   out.write("\nRun 'wattcap <command> --help' for a command's options.\n");
 }
+
+/**
+ * A subcommand's arguments: a parse error becomes a usage error naming the command, with its
+ * hint; `--help` prints the usage text and yields undefined, for the command to exit 0.
+ */
+export function commandValues<V extends { help?: boolean }>(
+  command: string,
+  hint: string,
+  usage: string,
+  parse: () => { values: V },
+): V | undefined {
+  let values: V;
+  try {
+    values = parse().values;
+  } catch (error) {
+    throw new CliError(`${command}: ${(error as Error).message}. ${hint}`, EXIT_USAGE);
+  }
+  if (values.help) {
+    process.stdout.write(usage);
+    return undefined;
+  }
+  return values;
+}
