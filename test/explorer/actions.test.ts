@@ -7,39 +7,11 @@ import type { Page } from "playwright-core";
 import t from "tap";
 import { grouped } from "../../explorer/src/format.js";
 import { launch, openPage, screenshotDir, visit } from "./browser-fixtures.js";
+import { parseCsv } from "./csv-reader.js";
 import { explorerChain, METER_ID } from "./explorer-fixtures.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: RPC results are read loosely; the RPC tests check their shapes
 type Loose = any;
-
-/** RFC 4180 records of a CSV text. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ",") {
-      row.push(field);
-      field = "";
-    } else if (c === "\r" && text[i + 1] === "\n") {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = "";
-      i++;
-    } else field += c;
-  }
-  return rows;
-}
 
 async function search(page: Page, query: string): Promise<string> {
   await page.fill("#q", query);

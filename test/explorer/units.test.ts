@@ -22,37 +22,9 @@ import {
   time,
 } from "../../explorer/src/format.js";
 import { parseRoute, type Route, routeHash } from "../../explorer/src/router.js";
+import { parseCsv } from "./csv-reader.js";
 
 const root = projectRoot();
-
-/** A minimal RFC 4180 reader, to check what csvRow writes reads back field for field. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ",") {
-      row.push(field);
-      field = "";
-    } else if (c === "\r" && text[i + 1] === "\n") {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = "";
-      i++;
-    } else field += c;
-  }
-  return rows;
-}
 
 t.test("routes round-trip through their hash", async (t) => {
   const routes: Route[] = [
