@@ -9,7 +9,14 @@ import { addressOf, toChecksumAddress } from "../lib/address.js";
 import { fromHex, to0x } from "../lib/bytes.js";
 import { buildGenesis, type ChainGenesis, GenesisLoadError } from "../node/genesis.js";
 import { HomeError, homePaths, identityOf, readKeyFile } from "../node/home.js";
-import { CliError, EXIT_CANT_CREATE, EXIT_DATA, EXIT_IO, EXIT_USAGE } from "./usage.js";
+import {
+  CliError,
+  commandArgs,
+  EXIT_CANT_CREATE,
+  EXIT_DATA,
+  EXIT_IO,
+  EXIT_USAGE,
+} from "./usage.js";
 
 const USAGE = `Usage: wattcap genesis create --config NETWORK.json --out genesis.json [--force]
        wattcap genesis validate FILE [--json]
@@ -253,17 +260,13 @@ export async function createGenesisFile(
 }
 
 export async function run(args: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(args);
-  } catch (e) {
-    throw usage((e as Error).message);
-  }
+  const parsed = commandArgs("genesis", HINT, USAGE, () => parse(args));
+  if (parsed === undefined) return 0;
   const { values, positionals } = parsed;
   const [sub, ...rest] = positionals;
-  if (values.help || sub === undefined) {
+  if (sub === undefined) {
     process.stdout.write(USAGE);
-    return values.help ? 0 : EXIT_USAGE;
+    return EXIT_USAGE;
   }
   if (sub === "create") {
     if (rest.length > 0) throw usage(`unexpected argument '${rest[0]}'`);

@@ -7,7 +7,7 @@ import { ConfigError, resolveHome } from "../node/config.js";
 import { HomeError, type HomeErrorCode, initHome } from "../node/home.js";
 import {
   CliError,
-  commandValues,
+  commandArgs,
   EXIT_CANT_CREATE,
   EXIT_CONFIG,
   EXIT_DATA,
@@ -70,8 +70,9 @@ function parse(args: string[]) {
 }
 
 export async function run(args: string[]): Promise<number> {
-  const values = commandValues("init", HINT, USAGE, () => parse(args));
-  if (values === undefined) return 0;
+  const parsed = commandArgs("init", HINT, USAGE, () => parse(args));
+  if (parsed === undefined) return 0;
+  const { values } = parsed;
   if (values.home === "") throw new CliError(`init: --home must not be empty. ${HINT}`);
   const home = resolveHome(values.home);
   let result: Awaited<ReturnType<typeof initHome>>;

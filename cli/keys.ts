@@ -7,7 +7,7 @@ import { to0x, toHex } from "../lib/bytes.js";
 import { generateSecretKey } from "../lib/keys.js";
 import { identityOf, type KeyFile, type KeyType, readKeyFile, writeKeyFile } from "../node/home.js";
 import { homeCliError } from "./init.js";
-import { CliError, EXIT_USAGE } from "./usage.js";
+import { CliError, commandArgs, EXIT_USAGE } from "./usage.js";
 
 const CREATABLE = ["validator", "operator", "oracle", "household"] as const satisfies KeyType[];
 
@@ -117,17 +117,9 @@ async function show(values: Values): Promise<number> {
 }
 
 export async function run(args: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(args);
-  } catch (error) {
-    throw usage((error as Error).message.replace(/\.$/, ""));
-  }
+  const parsed = commandArgs("keys", HINT, USAGE, () => parse(args));
+  if (parsed === undefined) return 0;
   const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
   const [action, ...rest] = positionals;
   if (rest.length > 0) throw usage(`unexpected argument '${rest[0]}'`);
   if (action === "create") return create(values);

@@ -22,6 +22,7 @@ import { HomeError, readKeyFile } from "../node/home.js";
 import { StoreError } from "../state/errors.js";
 import {
   CliError,
+  commandArgs,
   EXIT_CANT_CREATE,
   EXIT_CONFIG,
   EXIT_DATA,
@@ -83,17 +84,13 @@ function usage(message: string): CliError {
 }
 
 export async function run(args: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(args);
-  } catch (error) {
-    throw usage((error as Error).message);
-  }
+  const parsed = commandArgs("oracle", HINT, USAGE, () => parse(args));
+  if (parsed === undefined) return 0;
   const { values, positionals } = parsed;
   const [sub, ...rest] = positionals;
-  if (values.help || sub === undefined) {
+  if (sub === undefined) {
     process.stdout.write(USAGE);
-    return values.help ? 0 : EXIT_USAGE;
+    return EXIT_USAGE;
   }
   try {
     switch (sub) {

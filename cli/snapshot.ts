@@ -40,12 +40,12 @@ import { tables } from "../vm/tables.js";
 import { homeCliError } from "./init.js";
 import {
   CliError,
+  commandArgs,
   EXIT_CANT_CREATE,
   EXIT_CONFIG,
   EXIT_DATA,
   EXIT_IO,
   EXIT_UNAVAILABLE,
-  EXIT_USAGE,
 } from "./usage.js";
 
 const USAGE = `Usage: wattcap snapshot export [--home DIR] --out FILE
@@ -314,17 +314,9 @@ async function withStore<T>(path: string, create: boolean, run: (s: Store) => Pr
 }
 
 export async function run(args: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(args);
-  } catch (error) {
-    throw new CliError(`snapshot: ${(error as Error).message}. ${HINT}`, EXIT_USAGE);
-  }
+  const parsed = commandArgs("snapshot", HINT, USAGE, () => parse(args));
+  if (parsed === undefined) return 0;
   const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
   const [action, ...extra] = positionals;
   if (extra.length > 0 || (action !== "export" && action !== "import")) {
     throw new CliError(`snapshot: expected 'export' or 'import'. ${HINT}`);

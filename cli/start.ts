@@ -18,7 +18,7 @@ import { StoreError } from "../state/errors.js";
 import { homeCliError } from "./init.js";
 import {
   CliError,
-  commandValues,
+  commandArgs,
   EXIT_CONFIG,
   EXIT_DATA,
   EXIT_IO,
@@ -81,8 +81,9 @@ function startCliError(error: unknown): unknown {
 }
 
 export async function run(args: string[]): Promise<number> {
-  const values = commandValues("start", HINT, USAGE, () => parse(args));
-  if (values === undefined) return 0;
+  const parsed = commandArgs("start", HINT, USAGE, () => parse(args));
+  if (parsed === undefined) return 0;
+  const { values } = parsed;
   if (values.home === "") throw new CliError(`start: --home must not be empty. ${HINT}`);
   const home = resolveHome(values.home);
   const { home: _home, help: _help, ...flagValues } = values;

@@ -7,6 +7,7 @@ import { StoreError, type StoreErrorCode } from "../state/errors.js";
 import { Store } from "../state/store.js";
 import {
   CliError,
+  commandArgs,
   EXIT_DATA,
   EXIT_IO,
   EXIT_SOFTWARE,
@@ -65,17 +66,9 @@ async function check(dir: string): Promise<number> {
 }
 
 export async function run(args: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(args);
-  } catch (error) {
-    throw new CliError(`state: ${(error as Error).message}. ${HINT}`, EXIT_USAGE);
-  }
+  const parsed = commandArgs("state", HINT, USAGE, () => parse(args));
+  if (parsed === undefined) return 0;
   const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
   const [action, ...rest] = positionals;
   if (action !== "check" || rest.length > 0) {
     throw new CliError(`state: expected 'check'. ${HINT}`, EXIT_USAGE);

@@ -4,7 +4,7 @@
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, resolveHome } from "../node/config.js";
 import type { NodeStatus } from "../node/node.js";
-import { CliError, commandValues, EXIT_CONFIG, EXIT_UNAVAILABLE } from "./usage.js";
+import { CliError, commandArgs, EXIT_CONFIG, EXIT_UNAVAILABLE } from "./usage.js";
 
 const USAGE = `Usage: wattcap status [--home DIR | --url http://HOST:PORT] [--json]
 
@@ -67,8 +67,9 @@ async function baseUrl(home: string | undefined, url: string | undefined): Promi
 }
 
 export async function run(args: string[]): Promise<number> {
-  const values = commandValues("status", HINT, USAGE, () => parse(args));
-  if (values === undefined) return 0;
+  const parsed = commandArgs("status", HINT, USAGE, () => parse(args));
+  if (parsed === undefined) return 0;
+  const { values } = parsed;
   if (values.home !== undefined && values.url !== undefined) {
     throw new CliError(`status: give --home or --url, not both. ${HINT}`);
   }

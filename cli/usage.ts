@@ -29,24 +29,25 @@ export function printUsage(out: NodeJS.WritableStream): void {
 }
 
 /**
- * A subcommand's arguments: a parse error becomes a usage error naming the command, with its
- * hint; `--help` prints the usage text and yields undefined, for the command to exit 0.
+ * A subcommand's parsed arguments: a parse error becomes a usage error naming the command, with
+ * its hint; `--help` prints the usage text and yields undefined, for the command to exit 0.
  */
-export function commandValues<V extends { help?: boolean }>(
+export function commandArgs<P extends { values: { help?: boolean } }>(
   command: string,
   hint: string,
   usage: string,
-  parse: () => { values: V },
-): V | undefined {
-  let values: V;
+  parse: () => P,
+): P | undefined {
+  let parsed: P;
   try {
-    values = parse().values;
+    parsed = parse();
   } catch (error) {
-    throw new CliError(`${command}: ${(error as Error).message}. ${hint}`, EXIT_USAGE);
+    const message = (error as Error).message.replace(/\.$/, "");
+    throw new CliError(`${command}: ${message}. ${hint}`, EXIT_USAGE);
   }
-  if (values.help) {
+  if (parsed.values.help) {
     process.stdout.write(usage);
     return undefined;
   }
-  return values;
+  return parsed;
 }
