@@ -74,6 +74,9 @@ export function actor(n: number): Actor {
 
 /** Period 0 starts at T0 and every period lasts 100 s. */
 export const T0 = 1_700_000_000_000n;
+
+/** Unix ms of `seconds` after T0 (fractions of a second in ms: 1.5 → T0 + 1500). */
+export const at = (seconds: number): bigint => T0 + BigInt(Math.round(seconds * 1000));
 export const PERIOD = 100_000n;
 
 export function policyJson(overrides: Record<string, unknown> = {}) {
