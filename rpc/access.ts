@@ -5,6 +5,9 @@
 // or utility asked about) and a time within maxSkewMs of the node's clock, so a signature for
 // one household's data is no key to another's. Reads only: a replay within the window shows
 // the replayer what the signer was allowed to see anyway.
+//
+// Instead of signing every request, a caller may sign in once (rpc/sessions.ts) and pass
+// `auth: {session}`: the session stands for its signer, checked by the same rules.
 import { addressOf } from "../lib/address.js";
 import { equalBytes, toHex, utf8 } from "../lib/bytes.js";
 import { verify } from "../lib/signature.js";
@@ -13,6 +16,7 @@ import type { RpcBackend } from "./backend.js";
 import { RpcError, UNAUTHORISED } from "./errors.js";
 import { headView } from "./handlers/context.js";
 import { JsonFormError, parseAddressJson, parseBytes, parseU64 } from "./json.js";
+import { type SessionStore, sessionMessage } from "./sessions.js";
 
 export interface AccessPolicy {
   /** Addresses of auditor keys that may read every household's data. */
@@ -21,9 +25,25 @@ export interface AccessPolicy {
   readonly maxSkewMs?: number;
   /** The node's clock in unix ms; Date.now by default. */
   readonly now?: () => number;
+  /** A signed-in session's lifetime (rpc/sessions.ts); default 1 h. */
+  readonly sessionTtlMs?: number;
+  /** Sessions kept at most; default 10 000. */
+  readonly maxSessions?: number;
 }
 
-export interface AuthParam {
+/** The node's clock as the policy sees it, in whole unix ms. */
+export function policyNow(policy: AccessPolicy): bigint {
+  return BigInt(Math.floor((policy.now ?? Date.now)()));
+}
+
+export type AuthParam = SignedAuth | SessionAuth;
+
+export interface SessionAuth {
+  /** A token from auth_signIn, 0x-hex. */
+  session: string;
+}
+
+export interface SignedAuth {
   /** The signer's compressed secp256k1 public key, 0x-hex. */
   publicKey: string;
   /** Unix ms, decimal. */
@@ -75,37 +95,122 @@ function refuse(reason: string): never {
   throw new RpcError(UNAUTHORISED, `household data needs a signed request: ${reason}`, { reason });
 }
 
+/** Parses JSON forms, turning a malformed one into a -32003 refusal naming it. */
+function parsed<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    if (e instanceof JsonFormError) refuse(e.message);
+    throw e;
+  }
+}
+
 /** Throws -32003 unless the request's auth lets its signer read the subject's data. */
 export function checkAccess(
   backend: RpcBackend,
   policy: AccessPolicy,
+  sessions: SessionStore,
   method: string,
   params: Record<string, unknown>,
 ): void {
   const auth = params.auth as AuthParam | undefined;
   if (!auth) refuse("no auth param");
-  let subject: Subject | undefined;
-  let publicKey: Uint8Array;
-  let signature: Uint8Array;
-  let time: bigint;
-  try {
-    subject = subjectOf(params);
-    publicKey = parseBytes(auth.publicKey, 33);
-    signature = parseBytes(auth.signature, 64);
-    time = parseU64(auth.time);
-  } catch (e) {
-    if (e instanceof JsonFormError) refuse(e.message);
-    throw e;
-  }
+  const subject = parsed(() => subjectOf(params));
   if (!subject) refuse("no subject");
-  const now = BigInt(Math.floor((policy.now ?? Date.now)()));
+  const signer =
+    "session" in auth
+      ? sessionSigner(sessions, auth)
+      : requestSigner(backend.chainId, policy, method, subject, auth);
+  if (isAuditor(policy, signer)) return;
+  if (!allowed(backend, subject, signer)) refuse("the signer may not read this data");
+}
+
+function sessionSigner(sessions: SessionStore, auth: SessionAuth): Uint8Array {
+  const session = sessions.get(parsed(() => parseBytes(auth.session, 32)));
+  if (!session) refuse("unknown or expired session");
+  return session.signer;
+}
+
+function requestSigner(
+  chainId: string,
+  policy: AccessPolicy,
+  method: string,
+  subject: Subject,
+  auth: SignedAuth,
+): Uint8Array {
+  const [publicKey, signature, time] = parsed(
+    () =>
+      [
+        parseBytes(auth.publicKey, 33),
+        parseBytes(auth.signature, 64),
+        parseU64(auth.time),
+      ] as const,
+  );
+  const now = policyNow(policy);
   const skew = BigInt(policy.maxSkewMs ?? 60_000);
   if (time > now + skew || time < now - skew) refuse("the signed time is too far from now");
-  const message = authMessage(backend.chainId, method, subjectText(subject), time);
+  const message = authMessage(chainId, method, subjectText(subject), time);
   if (!verify(publicKey, message, signature)) refuse("bad signature");
+  return addressOf(publicKey);
+}
+
+const isAuditor = (policy: AccessPolicy, signer: Uint8Array): boolean =>
+  policy.auditors.some((a) => equalBytes(a, signer));
+
+/** Whose household data a key may read, as auth_signIn reports it. */
+export interface Rights {
+  readonly auditor: boolean;
+  /** The utility the key operates. */
+  readonly utility: string | undefined;
+  /** The household the key is (by address) or signs for (its current key). */
+  readonly household: Uint8Array | undefined;
+}
+
+export function rightsOf(backend: RpcBackend, policy: AccessPolicy, signer: Uint8Array): Rights {
+  const view = headView(backend);
+  return {
+    auditor: isAuditor(policy, signer),
+    utility: view.get(tables.operator, signer),
+    household: view.get(tables.household, signer) ? signer : view.get(tables.householdKey, signer),
+  };
+}
+
+export interface SignInRequest {
+  readonly publicKey: string;
+  readonly nonce: string;
+  readonly expires: string;
+  readonly signature: string;
+}
+
+/**
+ * auth_signIn's check: a valid signature over an outstanding challenge, by a key that may read
+ * some household data. Throws -32003 naming what failed; on success the challenge is used up.
+ */
+export function signIn(
+  backend: RpcBackend,
+  policy: AccessPolicy,
+  sessions: SessionStore,
+  request: SignInRequest,
+): { readonly signer: Uint8Array; readonly expires: bigint; readonly rights: Rights } {
+  const [publicKey, nonce, expires, signature] = parsed(
+    () =>
+      [
+        parseBytes(request.publicKey, 33),
+        parseBytes(request.nonce, 32),
+        parseU64(request.expires),
+        parseBytes(request.signature, 64),
+      ] as const,
+  );
+  if (!verify(publicKey, sessionMessage(backend.chainId, nonce, expires), signature)) {
+    refuse("bad signature");
+  }
   const signer = addressOf(publicKey);
-  if (policy.auditors.some((a) => equalBytes(a, signer))) return;
-  if (!allowed(backend, subject, signer)) refuse("the signer may not read this data");
+  const rights = rightsOf(backend, policy, signer);
+  if (!rights.auditor && rights.utility === undefined && rights.household === undefined) {
+    refuse("the key is no household, operator or auditor key");
+  }
+  if (!sessions.takeChallenge(nonce, expires)) refuse("unknown, used or expired challenge");
+  return { signer, expires, rights };
 }
 
 function allowed(backend: RpcBackend, subject: Subject, signer: Uint8Array): boolean {

@@ -213,9 +213,12 @@ export type Hex = string;
 export type Address = string;
 export type Cursor = string | null;
 
-/** A signed request for household data (rpc/access.ts authMessage). */
+/**
+ * Household data on a node that restricts it (rpc/access.ts): a signed request (authMessage),
+ * or a session token from auth_signIn (rpc/sessions.ts).
+ */
 export interface AuthParams {
-  auth?: { publicKey: Hex; time: U64; signature: Hex };
+  auth?: { publicKey: Hex; time: U64; signature: Hex } | { session: Hex };
 }
 
 export interface PageParams {
@@ -562,6 +565,22 @@ export interface RpcMethods {
     };
   };
   rpc_discover: { params: Record<string, never>; result: { [key: string]: Json } };
+  auth_challenge: {
+    params: Record<string, never>;
+    result: { chainId: string; nonce: Hex; expires: U64 };
+  };
+  auth_signIn: {
+    params: { publicKey: Hex; nonce: Hex; expires: U64; signature: Hex };
+    result: {
+      session: Hex;
+      address: Address;
+      expires: U64;
+      auditor: boolean;
+      utility: string | null;
+      household: Address | null;
+    };
+  };
+  auth_signOut: { params: { session: Hex }; result: { removed: boolean } };
   subscribe: {
     params: {
       topic: SubscriptionTopic;
@@ -598,11 +617,27 @@ const none = obj({});
  * Access control (rpc/access.ts): every personal method takes an optional `auth`, required on a
  * node that restricts household data.
  */
-const AuthJ = obj({
-  publicKey: { type: "string", pattern: "^0x[0-9a-fA-F]{66}$", description: "33-byte public key" },
-  time: j.time,
-  signature: { type: "string", pattern: "^0x[0-9a-fA-F]{128}$", description: "64-byte signature" },
-});
+const PublicKeyJ: JsonSchema = {
+  type: "string",
+  pattern: "^0x[0-9a-fA-F]{66}$",
+  description: "33-byte public key",
+};
+const SignatureJ: JsonSchema = {
+  type: "string",
+  pattern: "^0x[0-9a-fA-F]{128}$",
+  description: "64-byte signature",
+};
+const TokenJ: JsonSchema = {
+  type: "string",
+  pattern: "^0x[0-9a-fA-F]{64}$",
+  description: "32 bytes, 0x-hex",
+};
+const AuthJ: JsonSchema = {
+  oneOf: [
+    obj({ publicKey: PublicKeyJ, time: j.time, signature: SignatureJ }),
+    obj({ session: TokenJ }),
+  ],
+};
 
 function withAuth(spec: MethodSpec): MethodSpec {
   if (!spec.personal) return spec;
@@ -899,6 +934,33 @@ const table: readonly MethodSpec[] = [
     summary: "This API's OpenRPC document",
     params: none,
     result: anyObject,
+  },
+  {
+    name: "auth_challenge",
+    summary:
+      "Sign-in, step 1: a nonce this node accepts once within 60 s, and the session's expiry",
+    params: none,
+    result: obj({ chainId: str(), nonce: TokenJ, expires: j.time }),
+  },
+  {
+    name: "auth_signIn",
+    summary:
+      "Sign-in, step 2: the challenge signed by a household, operator or auditor key; a session",
+    params: obj({ publicKey: PublicKeyJ, nonce: TokenJ, expires: j.time, signature: SignatureJ }),
+    result: obj({
+      session: TokenJ,
+      address: j.address,
+      expires: j.time,
+      auditor: bool,
+      utility: nullable(str()),
+      household: nullable(j.address),
+    }),
+  },
+  {
+    name: "auth_signOut",
+    summary: "Ends a session",
+    params: obj({ session: TokenJ }),
+    result: obj({ removed: bool }),
   },
   {
     name: "subscribe",

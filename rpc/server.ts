@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import Fastify, { type FastifyInstance } from "fastify";
 import { type RawData, type WebSocket, WebSocketServer } from "ws";
-import { type AccessPolicy, checkAccess } from "./access.js";
+import { type AccessPolicy, checkAccess, policyNow } from "./access.js";
 import type { RpcBackend } from "./backend.js";
 import {
   type ErrorObject,
@@ -29,6 +29,7 @@ import { type Json, parseAddressJson, parseBytes } from "./json.js";
 import { methodsByName, type ParamsOf } from "./methods.js";
 import { openRpcDocument } from "./openrpc.js";
 import { validate } from "./schema.js";
+import { SessionStore } from "./sessions.js";
 import { Client, DigestPayloads, type SubscriptionFilter } from "./subscriptions.js";
 
 export interface RateLimit {
@@ -153,8 +154,16 @@ export class RpcServer {
       : undefined;
     this.#allow = new Set(options.allowList ?? []);
     let document: { [key: string]: Json } | undefined;
+    const policy = options.access ?? { auditors: [] };
+    const sessions = new SessionStore({
+      now: () => policyNow(policy),
+      random: (length) => crypto.getRandomValues(new Uint8Array(length)),
+      ttlMs: policy.sessionTtlMs === undefined ? undefined : BigInt(policy.sessionTtlMs),
+      max: policy.maxSessions,
+    });
     this.#context = {
       backend,
+      access: { policy, sessions },
       discover: () => {
         document ??= openRpcDocument(options.version ?? "0.1.0");
         return document;
@@ -368,13 +377,13 @@ export class RpcServer {
       });
     }
     if (spec.personal && this.#options.access) {
-      checkAccess(this.#backend, this.#options.access, method, params as Record<string, unknown>);
+      this.#checkAccess(this.#options.access, method, params);
     }
     if (method === "subscribe" && client) {
       const topic = (params as ParamsOf<"subscribe">).topic;
       // Household events and readings are household data; trades, auctions and heads are public.
       if (this.#options.access && (topic === "household" || topic === "readings")) {
-        checkAccess(this.#backend, this.#options.access, method, params as Record<string, unknown>);
+        this.#checkAccess(this.#options.access, method, params);
       }
       return {
         subscription: client.subscribe(subscriptionFilter(params as ParamsOf<"subscribe">)),
@@ -388,6 +397,11 @@ export class RpcServer {
       | undefined;
     if (!handler) throw new RpcError(INTERNAL_ERROR, "internal error");
     return (await handler(params, this.#context)) as Json;
+  }
+
+  #checkAccess(policy: AccessPolicy, method: string, params: object): void {
+    const sessions = this.#context.access.sessions;
+    checkAccess(this.#backend, policy, sessions, method, params as Record<string, unknown>);
   }
 
   // -------------------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ import type { Commit } from "../../lib/commit.js";
 import type { StateView } from "../../vm/context.js";
 import { readParams, StateView as View } from "../../vm/context.js";
 import type { Params } from "../../vm/model/chain.js";
+import type { AccessPolicy } from "../access.js";
 import type { IndexPage, PageRequest, RpcBackend } from "../backend.js";
 import { invalidParams } from "../errors.js";
 import {
@@ -27,9 +28,12 @@ import {
   type ParamsOf,
   type ResultOf,
 } from "../methods.js";
+import type { SessionStore } from "../sessions.js";
 
 export interface HandlerContext {
   readonly backend: RpcBackend;
+  /** Who may read household data (the policy is open when the node restricts nothing). */
+  readonly access: { readonly policy: AccessPolicy; readonly sessions: SessionStore };
   /** The rpc_discover document, built once. */
   readonly discover: () => { [key: string]: Json };
 }

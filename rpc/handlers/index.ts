@@ -1,4 +1,5 @@
 // Every method's handler, by name; subscribe and unsubscribe are the WebSocket server's own.
+import { authChallenge, authSignIn, authSignOut } from "./auth.js";
 import { chainGetBlock, chainGetValidators, chainStatus, stateGetProof } from "./chain.js";
 import type { HandlerTable } from "./context.js";
 import { accountGet, householdGet, householdStatement } from "./households.js";
@@ -34,4 +35,7 @@ export const handlers: HandlerTable = {
   export_settlement: exportSettlement,
   state_getProof: stateGetProof,
   rpc_discover: (_params, ctx) => ctx.discover(),
+  auth_challenge: authChallenge,
+  auth_signIn: authSignIn,
+  auth_signOut: authSignOut,
 };
