@@ -1,8 +1,8 @@
 // The explorer's entry: finds the RPC, then renders the page of the location's hash into
 // <main>, ending the previous page's subscriptions and ignoring its late answers.
 import { WattcapClient } from "../../rpc/client/index.js";
-import { Live, rpcUrl, wsUrlOf } from "./api.js";
-import { h, replace } from "./dom.js";
+import { type Api, authorisedApi, Live, rpcUrl, wsUrlOf } from "./api.js";
+import { h, link, replace } from "./dom.js";
 import { addressPage } from "./pages/address.js";
 import { blockPage, blocksPage } from "./pages/blocks.js";
 import { type PageContext, pageContext } from "./pages/context.js";
@@ -12,11 +12,12 @@ import { meterPage } from "./pages/meter.js";
 import { oraclesPage, validatorsPage } from "./pages/network.js";
 import { periodsPage } from "./pages/periods.js";
 import { searchPage } from "./pages/search.js";
+import { signInPage } from "./pages/sign-in.js";
 import { txPage } from "./pages/tx.js";
 import { utilitiesPage, utilityPage } from "./pages/utilities.js";
-import { errorBox, pageTitle } from "./pages/widgets.js";
-import { parseRoute, type Route, routeHash } from "./router.js";
-import { anonymousSession } from "./session.js";
+import { addressLink, errorBox, pageTitle } from "./pages/widgets.js";
+import { parseRoute, type Route, routeHash, to } from "./router.js";
+import { isLapsedSession, rightsText, Session } from "./session.js";
 
 function render(ctx: PageContext, route: Route): Promise<HTMLElement> {
   switch (route.page) {
@@ -46,11 +47,35 @@ function render(ctx: PageContext, route: Route): Promise<HTMLElement> {
       return utilityPage(ctx, route.id);
     case "search":
       return searchPage(ctx, route.query);
+    case "sign-in":
+      return signInPage(ctx, route.back);
     case "not-found":
       return Promise.resolve(
         h("div", {}, pageTitle("Not found"), h("p", {}, `No page ${route.path}.`)),
       );
   }
+}
+
+/** The header's sign-in state: who is signed in and what they may read, or a sign-in link. */
+function showAccount(el: HTMLElement, session: Session, api: Api): void {
+  const current = session.current;
+  if (!current) {
+    replace(el, link(to.signIn(), "Sign in"));
+    return;
+  }
+  const signOut = h("button", { type: "button", class: "sign-out" }, "Sign out");
+  signOut.addEventListener("click", () => void session.signOut(api));
+  replace(
+    el,
+    h(
+      "span",
+      { class: "signed-in", title: rightsText(current) },
+      "Signed in: ",
+      addressLink(current.address),
+    ),
+    " ",
+    signOut,
+  );
 }
 
 /** Marks the nav link of the current section for sighted and screen-reader users alike. */
@@ -64,6 +89,15 @@ function markNav(route: Route): void {
   }
 }
 
+/** sessionStorage, where the browser allows it (it may be disabled or throw). */
+function sessionStorageOrNone(): Storage | undefined {
+  try {
+    return window.sessionStorage;
+  } catch {
+    return undefined;
+  }
+}
+
 async function start(): Promise<void> {
   const main = document.getElementById("main");
   const liveStatus = document.getElementById("live-status");
@@ -72,7 +106,17 @@ async function start(): Promise<void> {
   const url = await rpcUrl(location, fetch);
   const client = new WattcapClient({ url, wsUrl: wsUrlOf(url) });
   const live = new Live(client);
-  const session = anonymousSession();
+  const session = new Session(url, sessionStorageOrNone());
+  const account = document.getElementById("account");
+  if (account) {
+    const api = authorisedApi(client, session, isLapsedSession);
+    showAccount(account, session, api);
+    // A change of who is signed in changes what the open page may show: render it again.
+    session.onChange(() => {
+      showAccount(account, session, api);
+      void show();
+    });
+  }
   live.onState((state) => {
     if (liveStatus)
       liveStatus.textContent =

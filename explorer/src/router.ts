@@ -19,6 +19,8 @@ export type Route =
   | { readonly page: "utilities" }
   | { readonly page: "utility"; readonly id: string }
   | { readonly page: "search"; readonly query: string }
+  /** `back`: the address page to return to once signed in. */
+  | { readonly page: "sign-in"; readonly back: string | undefined }
   | { readonly page: "not-found"; readonly path: string };
 
 function part(value: string | undefined): string | undefined {
@@ -67,6 +69,8 @@ export function parseRoute(hash: string): Route {
       break;
     case "search":
       return { page: "search", query: first ?? "" };
+    case "sign-in":
+      return { page: "sign-in", back: first };
   }
   return { page: "not-found", path };
 }
@@ -103,6 +107,8 @@ export function routeHash(route: Route): string {
       return `#/utility/${enc(route.id)}`;
     case "search":
       return `#/search/${enc(route.query)}`;
+    case "sign-in":
+      return route.back ? `#/sign-in/${enc(route.back)}` : "#/sign-in";
     case "not-found":
       return `#/${route.path}`;
   }
@@ -116,4 +122,5 @@ export const to = {
   utility: (id: string) => routeHash({ page: "utility", id }),
   market: (utility: string) => routeHash({ page: "market", utility }),
   period: (utility: string, period?: string) => routeHash({ page: "periods", utility, period }),
+  signIn: (back?: string) => routeHash({ page: "sign-in", back }),
 };

@@ -1,34 +1,150 @@
 // Access to restricted household data. Public nodes may answer household methods only to
-// requests signed by the household, its utility or an auditor key (DESIGN §7); such a refusal
-// is error -32003, which pages treat as "restricted", not as a failure.
+// requests by the household, its utility or an auditor key (DESIGN §7); such a refusal is error
+// -32003, which pages treat as "restricted", not as a failure.
+//
+// Signing in (pages/sign-in.ts) exchanges a key's signature over the node's one-time challenge
+// for a session token (rpc/sessions.ts). The key is used for that one signature and dropped;
+// only the token and what it may read are kept, in sessionStorage: they survive a reload but not
+// the tab, and are readable by this origin's scripts only. A token reads data, it cannot sign
+// transactions, and it ends at its expiry or on sign-out.
 
+import { type SignedIn, signIn } from "../../rpc/client/sign-in.js";
 import { RpcClientError } from "../../rpc/client/transport.js";
 import { UNAUTHORISED } from "../../rpc/errors.js";
-import { h } from "./dom.js";
+import type { Api } from "./api.js";
+import { h, link } from "./dom.js";
+import { short } from "./format.js";
+import { to } from "./router.js";
 
 export function isRestricted(error: unknown): boolean {
   return error instanceof RpcClientError && error.code === UNAUTHORISED;
 }
 
-export interface Session {
-  /** What the page shows where the node kept data back. */
-  signInPanel(reason: string): HTMLElement;
+/** The node's answer when a token is unknown to it (expired, signed out, node restarted). */
+export function isLapsedSession(error: unknown): boolean {
+  if (!isRestricted(error)) return false;
+  const data = (error as RpcClientError).data as { reason?: unknown } | undefined;
+  return data?.reason === "unknown or expired session";
 }
 
-/**
- * The session of a reader without a key. The RPC's signed-request form is not defined yet
- * (rpc/server.ts accepts no request signatures), so the panel says what is missing and where
- * the data can be read instead.
- */
-export function anonymousSession(): Session {
-  return {
-    signInPanel: (reason) =>
-      h(
-        "aside",
-        { class: "restricted", role: "note" },
-        h("strong", {}, "Restricted. "),
-        reason,
-        " Open the explorer on a node you run (or one that serves your utility's auditors) to see it.",
-      ),
-  };
+const STORAGE_KEY = "wattcap.session";
+
+/** What one signed-in key may read, in words. */
+export function rightsText(s: SignedIn): string {
+  if (s.auditor) return "auditor: every household";
+  if (s.utility !== null) return `operator of ${s.utility}: its households`;
+  return "household: its own data";
+}
+
+function parseStored(text: string | null, rpc: string): SignedIn | undefined {
+  if (!text) return undefined;
+  try {
+    const v = JSON.parse(text) as Partial<SignedIn & { rpc: string }> | null;
+    const hex = (x: unknown, n: number) =>
+      typeof x === "string" && new RegExp(`^0x[0-9a-fA-F]{${n}}$`).test(x);
+    if (
+      v?.rpc !== rpc ||
+      !hex(v.session, 64) ||
+      !hex(v.address, 40) ||
+      typeof v.expires !== "string" ||
+      !/^[0-9]{1,20}$/.test(v.expires) ||
+      typeof v.auditor !== "boolean" ||
+      !(v.utility === null || typeof v.utility === "string") ||
+      !(v.household === null || hex(v.household, 40))
+    ) {
+      return undefined;
+    }
+    const { session, address, expires, auditor, utility, household } = v as SignedIn;
+    return { session, address, expires, auditor, utility, household };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Best effort: a token the node cannot be told about still expires there. */
+async function closeAtNode(api: Api, session: string): Promise<void> {
+  await api.call("auth_signOut", { session }).catch(() => undefined);
+}
+
+/** The reader's sign-in with one node: a session token, or none. */
+export class Session {
+  #current: SignedIn | undefined;
+  readonly #listeners = new Set<() => void>();
+
+  constructor(
+    readonly rpc: string,
+    private readonly storage: Pick<Storage, "getItem" | "setItem" | "removeItem"> | undefined,
+  ) {
+    this.#current = parseStored(storage?.getItem(STORAGE_KEY) ?? null, rpc);
+  }
+
+  /** The live sign-in, if any: one past its expiry by this browser's clock counts as none. */
+  get current(): SignedIn | undefined {
+    if (this.#current && BigInt(this.#current.expires) <= BigInt(Date.now())) this.lapse();
+    return this.#current;
+  }
+
+  /** The `auth` param for household methods. */
+  auth(): { session: string } | undefined {
+    const current = this.current;
+    return current ? { session: current.session } : undefined;
+  }
+
+  onChange(listener: () => void): void {
+    this.#listeners.add(listener);
+  }
+
+  #set(value: SignedIn | undefined): void {
+    this.#current = value;
+    if (value) this.storage?.setItem(STORAGE_KEY, JSON.stringify({ ...value, rpc: this.rpc }));
+    else this.storage?.removeItem(STORAGE_KEY);
+    for (const l of this.#listeners) l();
+  }
+
+  /** Signs the node's challenge with the key; the caller wipes the key afterwards. */
+  async signIn(api: Api, secretKey: Uint8Array): Promise<SignedIn> {
+    const previous = this.#current;
+    const signedIn = await signIn(api, secretKey);
+    this.#set(signedIn);
+    if (previous) await closeAtNode(api, previous.session);
+    return signedIn;
+  }
+
+  /** Ends the session at the node too; forgotten here even if the node cannot be reached. */
+  async signOut(api: Api): Promise<void> {
+    const current = this.#current;
+    this.#set(undefined);
+    if (current) await closeAtNode(api, current.session);
+  }
+
+  /** The node no longer knows the token. */
+  lapse(): void {
+    if (this.#current) this.#set(undefined);
+  }
+
+  /** What the page shows where the node kept data back. */
+  signInPanel(reason: string, address: string): HTMLElement {
+    const current = this.current;
+    return h(
+      "aside",
+      { class: "restricted", role: "note" },
+      h("strong", {}, "Restricted. "),
+      reason,
+      " ",
+      current
+        ? h(
+            "span",
+            {},
+            `You are signed in as ${short(current.address, 6)} (${rightsText(current)}), which may not read it. `,
+            link(to.signIn(address), "Sign in with another key"),
+            ".",
+          )
+        : h(
+            "span",
+            {},
+            link(to.signIn(address), "Sign in"),
+            " with the household's, its utility operator's or an auditor's key to see it.",
+          ),
+    );
+  }
 }

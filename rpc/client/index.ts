@@ -25,6 +25,7 @@ export {
   type VerifyFailureCode,
 } from "./light-client.js";
 export { type Proven, provenAccount, provenCredits, provenState } from "./proven.js";
+export { type SignedIn, signIn } from "./sign-in.js";
 export {
   type FetchFn,
   type HttpOptions,

@@ -8,56 +8,30 @@ import { chmod, mkdir, open, readdir, readFile, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { addressOf, parseAddress, toChecksumAddress } from "../../lib/address.js";
-import { equalBytes, fromHex, toHex, utf8 } from "../../lib/bytes.js";
+import { fromHex, toHex } from "../../lib/bytes.js";
 import { isValidSecretKey, publicKeyOf } from "../../lib/keys.js";
+import {
+  aad,
+  checkOpenedKey,
+  KEYSTORE_VERSION,
+  KeystoreError,
+  type KeystoreFile,
+  parseKeystore,
+  type ScryptParams,
+  STANDARD_SCRYPT,
+  wrongPassword,
+} from "./keystore-file.js";
 
-export const KEYSTORE_VERSION = 1;
-
-export type KeystoreErrorCode =
-  /** GCM authentication failed: the password is wrong (or the ciphertext was changed). */
-  | "WRONG_PASSWORD"
-  /** The file is not a keystore of this version, or its fields are damaged. */
-  | "CORRUPTED"
-  | "NOT_FOUND"
-  | "EXISTS"
-  /** Several keys and none chosen. */
-  | "AMBIGUOUS"
-  | "BAD_SECRET"
-  | "IO";
-
-export class KeystoreError extends Error {
-  override name = "KeystoreError";
-  constructor(
-    readonly code: KeystoreErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-export interface ScryptParams {
-  readonly N: number;
-  readonly r: number;
-  readonly p: number;
-}
-
-/** About 0.4 s and 128 MiB per unlock: costly to guess, bearable to type. */
-export const STANDARD_SCRYPT: ScryptParams = { N: 1 << 17, r: 8, p: 1 };
-/** For low-power devices and tests: 16 MiB; weaker against guessing. */
-export const LIGHT_SCRYPT: ScryptParams = { N: 1 << 14, r: 8, p: 1 };
-
-export interface KeystoreFile {
-  version: number;
-  address: string;
-  crypto: {
-    kdf: "scrypt";
-    kdfparams: { N: number; r: number; p: number; salt: string };
-    cipher: "aes-256-gcm";
-    iv: string;
-    ciphertext: string;
-    tag: string;
-  };
-}
+export {
+  KEYSTORE_VERSION,
+  KeystoreError,
+  type KeystoreErrorCode,
+  type KeystoreFile,
+  LIGHT_SCRYPT,
+  parseKeystore,
+  type ScryptParams,
+  STANDARD_SCRYPT,
+} from "./keystore-file.js";
 
 export function defaultKeystoreDir(): string {
   return join(homedir(), ".wattcap", "wallet");
@@ -71,9 +45,6 @@ function deriveKey(password: string, salt: Uint8Array, params: ScryptParams): Pr
     ),
   );
 }
-
-/** The address binds the file's name and content: GCM authenticates it as associated data. */
-const aad = (address: string) => utf8(address.toLowerCase());
 
 export async function encryptKey(
   secretKey: Uint8Array,
@@ -103,61 +74,6 @@ export async function encryptKey(
   };
 }
 
-const corrupted = (source: string, why: string) =>
-  new KeystoreError("CORRUPTED", `${source} is not a valid keystore file: ${why}`);
-
-function hexField(value: unknown, length: number, source: string, name: string): Uint8Array {
-  if (typeof value !== "string" || !/^[0-9a-f]*$/.test(value) || value.length !== 2 * length) {
-    throw corrupted(source, `${name} must be ${length} bytes of lower-case hex`);
-  }
-  return fromHex(value);
-}
-
-const isPowerOfTwo = (n: number) => Number.isInteger(n) && n > 1 && (n & (n - 1)) === 0;
-
-/** Checks a parsed keystore's shape; throws KeystoreError("CORRUPTED") naming what is wrong. */
-export function parseKeystore(text: string, source: string): KeystoreFile {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw corrupted(source, "not JSON");
-  }
-  const file = json as Partial<KeystoreFile> | null;
-  if (typeof file !== "object" || file === null) throw corrupted(source, "not an object");
-  if (file.version !== KEYSTORE_VERSION)
-    throw corrupted(source, `unknown version ${String(file.version)}`);
-  if (typeof file.address !== "string") throw corrupted(source, "no address");
-  try {
-    parseAddress(file.address);
-  } catch (e) {
-    throw corrupted(source, `bad address: ${(e as Error).message}`);
-  }
-  const c = file.crypto;
-  if (typeof c !== "object" || c === null) throw corrupted(source, "no crypto section");
-  if (c.kdf !== "scrypt" || c.cipher !== "aes-256-gcm") {
-    throw corrupted(source, "only scrypt with aes-256-gcm is supported");
-  }
-  const k = c.kdfparams;
-  if (typeof k !== "object" || k === null) throw corrupted(source, "no kdfparams");
-  // Bounds keep a damaged or hostile file from asking for gigabytes of scrypt memory.
-  if (
-    !isPowerOfTwo(k.N) ||
-    k.N > 1 << 20 ||
-    k.r !== 8 ||
-    !Number.isInteger(k.p) ||
-    k.p < 1 ||
-    k.p > 4
-  ) {
-    throw corrupted(source, "kdfparams out of range (N a power of two ≤ 2^20, r = 8, p ≤ 4)");
-  }
-  hexField(k.salt, 32, source, "salt");
-  hexField(c.iv, 12, source, "iv");
-  hexField(c.ciphertext, 32, source, "ciphertext");
-  hexField(c.tag, 16, source, "tag");
-  return file as KeystoreFile;
-}
-
 /** Opens a keystore file's secret key; a wrong password fails GCM and says so. */
 export async function decryptKey(
   file: KeystoreFile,
@@ -176,18 +92,9 @@ export async function decryptKey(
       Buffer.concat([decipher.update(fromHex(ciphertext)), decipher.final()]),
     );
   } catch {
-    throw new KeystoreError(
-      "WRONG_PASSWORD",
-      `cannot unlock ${source}: wrong password (or the file was altered)`,
-    );
+    throw wrongPassword(source);
   }
-  if (
-    !isValidSecretKey(secret) ||
-    !equalBytes(addressOf(publicKeyOf(secret)), parseAddress(file.address))
-  ) {
-    throw corrupted(source, "the key inside does not match its address");
-  }
-  return secret;
+  return checkOpenedKey(secret, file, source);
 }
 
 export interface KeyEntry {

@@ -12,6 +12,7 @@ import { startExplorerServer } from "../../explorer/serve.js";
 import { to0x, utf8 } from "../../lib/bytes.js";
 import { sha256 } from "../../lib/hash.js";
 import { buildGenesis } from "../../node/genesis.js";
+import type { AccessPolicy } from "../../rpc/access.js";
 import { signedTx } from "../node/chain-fixtures.js";
 import { type RpcNode, startNode } from "../rpc/rpc-fixtures.js";
 import { actor, genesisJson, hash32, operatorOf, PERIOD, T0 } from "../vm/helpers.js";
@@ -46,10 +47,11 @@ async function blockAt(node: RpcNode, time: bigint): Promise<void> {
   await node.produce();
 }
 
-export async function explorerChain(t: Test): Promise<ExplorerChain> {
+/** `access`: the node restricts household data (rpc/access.ts), as a public node may. */
+export async function explorerChain(t: Test, access?: AccessPolicy): Promise<ExplorerChain> {
   const json = genesisJson([1]);
   json.utilities[0] = { ...json.utilities[0]!, name: SCRIPT_NAME };
-  const node = await startNode(t, { cors: "*" }, buildGenesis(json));
+  const node = await startNode(t, { cors: "*", access }, buildGenesis(json));
   const op = operatorOf(0);
   const oracle = actor(60);
   const under = actor(50);

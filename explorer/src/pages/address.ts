@@ -81,6 +81,7 @@ export async function addressPage(ctx: PageContext, address: string): Promise<HT
     parts.push(
       ctx.session.signInPanel(
         "This node shows household data only to the household, its utility or an auditor.",
+        address,
       ),
     );
   }

@@ -4,8 +4,8 @@
 
 import type { WattcapClient } from "../../../rpc/client/index.js";
 import type { ValidatorLivenessJson } from "../../../rpc/methods.js";
-import type { Api, Live, SubscribeParams } from "../api.js";
-import type { Session } from "../session.js";
+import { type Api, authorisedApi, type Live, type SubscribeParams } from "../api.js";
+import { isLapsedSession, type Session } from "../session.js";
 
 export interface PageContext {
   readonly api: Api;
@@ -27,7 +27,7 @@ export function pageContext(
   session: Session,
   signal: AbortSignal,
 ): PageContext {
-  const api: Api = client;
+  const api = authorisedApi(client, session, isLapsedSession);
   let validators: Promise<ValidatorLivenessJson[]> | undefined;
   let utilities: Promise<string[]> | undefined;
   const ctx: PageContext = {
@@ -37,7 +37,10 @@ export function pageContext(
     session,
     live(params, onResult) {
       if (signal.aborted) return;
-      const end = live.subscribe(params, onResult);
+      // Household events and readings are household data (rpc/server.ts).
+      const auth =
+        params.topic === "household" || params.topic === "readings" ? session.auth() : undefined;
+      const end = live.subscribe(auth ? { ...params, auth } : params, onResult);
       signal.addEventListener("abort", end, { once: true });
     },
     validators() {
