@@ -3,33 +3,9 @@
 // before its subscription is confirmed, and must then end it at once).
 
 import type { Subscription, WattcapClient } from "../../rpc/client/index.js";
-import { methodsByName, type SubscriptionTopic } from "../../rpc/methods.js";
+import type { SubscriptionTopic } from "../../rpc/methods.js";
 
-export type Api = Pick<WattcapClient, "call">;
-
-/**
- * The client's calls with the signed-in session's `auth` added to household methods; a token
- * the node no longer knows signs the reader out (the call's refusal still reaches the page).
- */
-export function authorisedApi(
-  client: Api,
-  session: { auth(): { session: string } | undefined; lapse(): void },
-  lapsed: (error: unknown) => boolean,
-): Api {
-  const call = async (method: string, params: Record<string, unknown>) => {
-    const auth = methodsByName.get(method)?.personal ? session.auth() : undefined;
-    try {
-      return await (client.call as (m: string, p: unknown) => Promise<unknown>)(
-        method,
-        auth ? { ...params, auth } : params,
-      );
-    } catch (e) {
-      if (auth && lapsed(e)) session.lapse();
-      throw e;
-    }
-  };
-  return { call } as unknown as Api;
-}
+export type { Api } from "./session.js";
 
 export interface SubscribeParams {
   readonly topic: SubscriptionTopic;

@@ -1,7 +1,7 @@
 // The explorer's entry: finds the RPC, then renders the page of the location's hash into
 // <main>, ending the previous page's subscriptions and ignoring its late answers.
 import { WattcapClient } from "../../rpc/client/index.js";
-import { type Api, authorisedApi, Live, rpcUrl, wsUrlOf } from "./api.js";
+import { Live, rpcUrl, wsUrlOf } from "./api.js";
 import { h, link, replace } from "./dom.js";
 import { addressPage } from "./pages/address.js";
 import { blockPage, blocksPage } from "./pages/blocks.js";
@@ -17,7 +17,7 @@ import { txPage } from "./pages/tx.js";
 import { utilitiesPage, utilityPage } from "./pages/utilities.js";
 import { addressLink, errorBox, pageTitle } from "./pages/widgets.js";
 import { parseRoute, type Route, routeHash, to } from "./router.js";
-import { isLapsedSession, rightsText, Session } from "./session.js";
+import { type Api, authorisedApi, rightsText, Session } from "./session.js";
 
 function render(ctx: PageContext, route: Route): Promise<HTMLElement> {
   switch (route.page) {
@@ -109,7 +109,7 @@ async function start(): Promise<void> {
   const session = new Session(url, sessionStorageOrNone());
   const account = document.getElementById("account");
   if (account) {
-    const api = authorisedApi(client, session, isLapsedSession);
+    const api = authorisedApi(client, session);
     showAccount(account, session, api);
     // A change of who is signed in changes what the open page may show: render it again.
     session.onChange(() => {

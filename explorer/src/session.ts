@@ -8,13 +8,33 @@
 // the tab, and are readable by this origin's scripts only. A token reads data, it cannot sign
 // transactions, and it ends at its expiry or on sign-out.
 
+//
+// No DOM here, so the tests run it in Node: pages/sign-in.ts draws the form and the panel.
+
+import { fromHex } from "../../lib/bytes.js";
+import { isValidSecretKey } from "../../lib/keys.js";
+import type { WattcapClient } from "../../rpc/client/client.js";
 import { type SignedIn, signIn } from "../../rpc/client/sign-in.js";
 import { RpcClientError } from "../../rpc/client/transport.js";
 import { UNAUTHORISED } from "../../rpc/errors.js";
-import type { Api } from "./api.js";
-import { h, link } from "./dom.js";
-import { short } from "./format.js";
-import { to } from "./router.js";
+import { methodsByName } from "../../rpc/methods.js";
+
+export type Api = Pick<WattcapClient, "call">;
+
+export class SignInError extends Error {
+  override name = "SignInError";
+}
+
+/** A pasted secret: 32 bytes of hex, with or without 0x, surrounding blanks ignored. */
+export function parseSecretKey(text: string): Uint8Array {
+  const hex = text.trim().replace(/^0x/i, "");
+  if (!/^[0-9a-fA-F]{64}$/.test(hex)) {
+    throw new SignInError("a private key is 64 hex digits (32 bytes), with or without 0x");
+  }
+  const key = fromHex(hex);
+  if (!isValidSecretKey(key)) throw new SignInError("not a valid secp256k1 private key");
+  return key;
+}
 
 export function isRestricted(error: unknown): boolean {
   return error instanceof RpcClientError && error.code === UNAUTHORISED;
@@ -61,6 +81,13 @@ function parseStored(text: string | null, rpc: string): SignedIn | undefined {
   }
 }
 
+/** What the session needs of window.sessionStorage. */
+export interface SessionStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+}
+
 /** Best effort: a token the node cannot be told about still expires there. */
 async function closeAtNode(api: Api, session: string): Promise<void> {
   await api.call("auth_signOut", { session }).catch(() => undefined);
@@ -73,7 +100,7 @@ export class Session {
 
   constructor(
     readonly rpc: string,
-    private readonly storage: Pick<Storage, "getItem" | "setItem" | "removeItem"> | undefined,
+    private readonly storage: SessionStorage | undefined,
   ) {
     this.#current = parseStored(storage?.getItem(STORAGE_KEY) ?? null, rpc);
   }
@@ -121,30 +148,24 @@ export class Session {
   lapse(): void {
     if (this.#current) this.#set(undefined);
   }
+}
 
-  /** What the page shows where the node kept data back. */
-  signInPanel(reason: string, address: string): HTMLElement {
-    const current = this.current;
-    return h(
-      "aside",
-      { class: "restricted", role: "note" },
-      h("strong", {}, "Restricted. "),
-      reason,
-      " ",
-      current
-        ? h(
-            "span",
-            {},
-            `You are signed in as ${short(current.address, 6)} (${rightsText(current)}), which may not read it. `,
-            link(to.signIn(address), "Sign in with another key"),
-            ".",
-          )
-        : h(
-            "span",
-            {},
-            link(to.signIn(address), "Sign in"),
-            " with the household's, its utility operator's or an auditor's key to see it.",
-          ),
-    );
-  }
+/**
+ * The client's calls with the signed-in session's `auth` added to household methods; a token
+ * the node no longer knows signs the reader out (the call's refusal still reaches the page).
+ */
+export function authorisedApi(client: Api, session: Session): Api {
+  const call = async (method: string, params: Record<string, unknown>) => {
+    const auth = methodsByName.get(method)?.personal ? session.auth() : undefined;
+    try {
+      return await (client.call as (m: string, p: unknown) => Promise<unknown>)(
+        method,
+        auth ? { ...params, auth } : params,
+      );
+    } catch (e) {
+      if (auth && isLapsedSession(e)) session.lapse();
+      throw e;
+    }
+  };
+  return { call } as unknown as Api;
 }

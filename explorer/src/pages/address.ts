@@ -11,6 +11,7 @@ import { to } from "../router.js";
 import { isRestricted } from "../session.js";
 import { verifyPanel } from "../verify.js";
 import type { PageContext } from "./context.js";
+import { restrictedPanel } from "./sign-in.js";
 import { blockLink, meterLink, mono, pageTitle, txLink, utilityLink } from "./widgets.js";
 
 type TxRef = ResultOf<"txs_byAddress">["items"][number];
@@ -79,7 +80,8 @@ export async function addressPage(ctx: PageContext, address: string): Promise<HT
   parts.push(facts([["Address", mono(address)]]));
   if (restricted) {
     parts.push(
-      ctx.session.signInPanel(
+      restrictedPanel(
+        ctx.session,
         "This node shows household data only to the household, its utility or an auditor.",
         address,
       ),

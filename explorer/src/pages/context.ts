@@ -4,8 +4,8 @@
 
 import type { WattcapClient } from "../../../rpc/client/index.js";
 import type { ValidatorLivenessJson } from "../../../rpc/methods.js";
-import { type Api, authorisedApi, type Live, type SubscribeParams } from "../api.js";
-import { isLapsedSession, type Session } from "../session.js";
+import type { Api, Live, SubscribeParams } from "../api.js";
+import { authorisedApi, type Session } from "../session.js";
 
 export interface PageContext {
   readonly api: Api;
@@ -27,7 +27,7 @@ export function pageContext(
   session: Session,
   signal: AbortSignal,
 ): PageContext {
-  const api = authorisedApi(client, session, isLapsedSession);
+  const api = authorisedApi(client, session);
   let validators: Promise<ValidatorLivenessJson[]> | undefined;
   let utilities: Promise<string[]> | undefined;
   const ctx: PageContext = {

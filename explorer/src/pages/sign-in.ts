@@ -2,30 +2,14 @@
 // data (session.ts). The key comes from a pasted hex secret or a `wattcap wallet` keystore file
 // opened here with its passphrase; it signs the node's challenge in this page and is wiped
 // right after. Nothing but the signature and the public key leaves the browser.
-import { fromHex } from "../../../lib/bytes.js";
-import { isValidSecretKey } from "../../../lib/keys.js";
 import { decryptKeystore } from "../../../rpc/wallet/keystore-browser.js";
 import { parseKeystore } from "../../../rpc/wallet/keystore-file.js";
 import { facts, h, link, replace } from "../dom.js";
+import { short } from "../format.js";
 import { to } from "../router.js";
-import { rightsText } from "../session.js";
+import { parseSecretKey, rightsText, type Session, SignInError } from "../session.js";
 import type { PageContext } from "./context.js";
 import { addressLink, errorBox, pageTitle, utilityLink } from "./widgets.js";
-
-class SignInError extends Error {
-  override name = "SignInError";
-}
-
-/** A pasted secret: 32 bytes of hex, with or without 0x, surrounding blanks ignored. */
-export function parseSecretKey(text: string): Uint8Array {
-  const hex = text.trim().replace(/^0x/i, "");
-  if (!/^[0-9a-fA-F]{64}$/.test(hex)) {
-    throw new SignInError("a private key is 64 hex digits (32 bytes), with or without 0x");
-  }
-  const key = fromHex(hex);
-  if (!isValidSecretKey(key)) throw new SignInError("not a valid secp256k1 private key");
-  return key;
-}
 
 async function secretFrom(form: HTMLFormElement): Promise<Uint8Array> {
   const field = (name: string) => form.elements.namedItem(name) as HTMLInputElement;
@@ -142,5 +126,31 @@ export function signInPage(ctx: PageContext, back: string | undefined): Promise<
       form,
       back ? h("p", {}, link(to.address(back), "Back to the account")) : null,
     ),
+  );
+}
+
+/** What an account page shows where the node kept data back, with the way to sign in. */
+export function restrictedPanel(session: Session, reason: string, address: string): HTMLElement {
+  const current = session.current;
+  return h(
+    "aside",
+    { class: "restricted", role: "note" },
+    h("strong", {}, "Restricted. "),
+    reason,
+    " ",
+    current
+      ? h(
+          "span",
+          {},
+          `You are signed in as ${short(current.address, 6)} (${rightsText(current)}), which may not read it. `,
+          link(to.signIn(address), "Sign in with another key"),
+          ".",
+        )
+      : h(
+          "span",
+          {},
+          link(to.signIn(address), "Sign in"),
+          " with the household's, its utility operator's or an auditor's key to see it.",
+        ),
   );
 }
