@@ -24,6 +24,7 @@ import { isAbsolute, join, resolve } from "node:path";
 import { peerIdFromString } from "@libp2p/peer-id";
 import { multiaddr } from "@multiformats/multiaddr";
 import { defaultTimeouts, type TimeoutConfig } from "../consensus/timeout.js";
+import { parseAddress } from "../lib/address.js";
 import { fromHex } from "../lib/bytes.js";
 import { isValidPublicKey } from "../lib/keys.js";
 import { LOG_LEVELS } from "../lib/log.js";
@@ -225,6 +226,15 @@ function checkPublicKeyHex(s: string): void {
 const port = (defaultValue: number) => integer(0, 65535, defaultValue);
 const ms = (defaultValue: bigint) => integer(1, 600_000, Number(defaultValue));
 const MAX_PEERS = 256;
+const MAX_AUDITORS = 256;
+
+function checkAddress(s: string): void {
+  try {
+    parseAddress(s);
+  } catch (error) {
+    throw new Invalid(`not an address: ${show(s)} (${(error as Error).message})`);
+  }
+}
 
 function timeouts(step: keyof TimeoutConfig) {
   return { baseMs: ms(defaultTimeouts[step].baseMs), deltaMs: ms(defaultTimeouts[step].deltaMs) };
@@ -257,6 +267,13 @@ const schema = {
   rpc: {
     host: text("127.0.0.1", "an IP address or host name", checkHost),
     port: port(8545),
+    /**
+     * Household data (accounts, statements, orders, readings…) only for the household, its
+     * utility's operator or an auditor, by signed request or sign-in session (rpc/access.ts).
+     */
+    restrictHouseholdData: boolean(false),
+    /** Addresses of auditor keys that may read every household's data when it is restricted. */
+    auditors: list("0x-hex addresses", MAX_AUDITORS, checkAddress),
   },
   metrics: {
     enabled: boolean(true),

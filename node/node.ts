@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
 import { explorerRoutes } from "../explorer/serve.js";
-import { toChecksumAddress } from "../lib/address.js";
+import { parseAddress, toChecksumAddress } from "../lib/address.js";
 import { to0x, toHex } from "../lib/bytes.js";
 import type { Logger } from "../lib/log.js";
 import { txId } from "../lib/tx.js";
@@ -327,6 +327,9 @@ export class WattcapNode {
       {
         host: config.rpc.host,
         port: config.rpc.port,
+        access: config.rpc.restrictHouseholdData
+          ? { auditors: config.rpc.auditors.map(parseAddress) }
+          : undefined,
         onError: (err, method) => rpcLog.error({ err, method }, "rpc handler failed"),
         routes: (app) => {
           if (!explorerRoutes(app))

@@ -72,6 +72,7 @@ function showAccount(el: HTMLElement, session: Session, api: Api): void {
       { class: "signed-in", title: rightsText(current) },
       "Signed in: ",
       addressLink(current.address),
+      ` (${current.auditor ? "auditor" : current.utility !== null ? `operator of ${current.utility}` : "household"})`,
     ),
     " ",
     signOut,

@@ -12,7 +12,7 @@ import { toHex } from "../../lib/bytes.js";
 import { WattcapClient } from "../../rpc/client/index.js";
 import { signIn } from "../../rpc/client/sign-in.js";
 import { encryptKey, LIGHT_SCRYPT } from "../../rpc/wallet/keystore.js";
-import { actor } from "../vm/helpers.js";
+import { actor, operatorOf } from "../vm/helpers.js";
 import { launch, openPage, screenshotDir, visit } from "./browser-fixtures.js";
 import { explorerChain } from "./explorer-fixtures.js";
 
@@ -140,6 +140,21 @@ t.test(
 
     await visit(page, base, `#/address/${over.hex}`);
     t.match(await main(), statementRow(overStatement), "but it reads its own");
+
+    for (const [who, key, reads] of [
+      ["the utility's operator", operatorOf(0), "operator of u0: its households"],
+      ["an auditor", auditor, "auditor: every household"],
+    ] as const) {
+      await visit(page, base, "#/sign-in");
+      await page.fill("#secret", toHex(key.secretKey));
+      await page.click('#sign-in button[type="submit"]');
+      // A key signed in before shows its own view until this one's replaces it.
+      await page.locator(`main .signed-in-view:has-text("${reads}")`).waitFor();
+      t.match(await main(), `May read\n${reads}`, `${who}: the sign-in page says what it may read`);
+      t.match(await header(), reads.split(":")[0] as string, `${who}: and so does the header`);
+      await visit(page, base, underPage);
+      t.match(await main(), statementRow(statement), `${who}: reads the household's statements`);
+    }
 
     t.same(errors, [], "no console errors");
     t.same(dialogs, [], "no dialogs");
