@@ -19,7 +19,7 @@ export type Route =
   | { readonly page: "utilities" }
   | { readonly page: "utility"; readonly id: string }
   | { readonly page: "search"; readonly query: string }
-  /** `back`: the address page to return to once signed in. */
+  /** `back`: the route (a "#/…" hash) to return to once signed in. */
   | { readonly page: "sign-in"; readonly back: string | undefined }
   | { readonly page: "not-found"; readonly path: string };
 

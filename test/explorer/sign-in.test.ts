@@ -79,9 +79,12 @@ t.test(
     t.match(text, "Restricted.", "signed out: the node keeps the household's data back");
     t.notMatch(text, statementRow(statement), "signed out: no statements");
     t.equal(await header(), "Sign in", "signed out: the header offers sign-in");
+    await visit(page, base, "#/periods/u0/1");
+    t.match(await main(), "Restricted.", "signed out: so are a period's statements");
+    await visit(page, base, underPage);
 
     await page.click("main .restricted a");
-    await visit(page, base, `#/sign-in/${encodeURIComponent(under.hex)}`);
+    await visit(page, base, `#/sign-in/${encodeURIComponent(underPage)}`);
     await page.screenshot({ path: join(shots, "sign-in.png"), fullPage: true });
     await page.fill("#secret", `0x${toHex(stranger.secretKey)}`);
     await page.click('#sign-in button[type="submit"]');
@@ -100,6 +103,11 @@ t.test(
     t.match(await header(), `Signed in: ${under.hex.slice(0, 8)}`, "the header shows who");
     t.equal(await page.locator("svg.chart").count(), 1, "the cap chart for the current period");
     await page.screenshot({ path: join(shots, "household-signed-in.png"), fullPage: true });
+
+    const meterPage = `#/meter/${chain.meterUnder}`;
+    await visit(page, base, meterPage);
+    t.match(await main(), "Readings, newest first", "the household reads its meter's readings");
+    await visit(page, base, underPage);
 
     const storage = await stored();
     t.notMatch(storage.toLowerCase(), toHex(under.secretKey), "the key is not stored");
@@ -120,7 +128,7 @@ t.test(
     });
     t.equal(afterSignOut.error?.code, -32003, "the node forgot the token");
 
-    await visit(page, base, `#/sign-in/${encodeURIComponent(under.hex)}`);
+    await visit(page, base, `#/sign-in/${encodeURIComponent(underPage)}`);
     await page.setInputFiles("#keystore", keystore);
     await page.fill("#passphrase", "wrong passphrase");
     await page.click('#sign-in button[type="submit"]');
@@ -140,6 +148,8 @@ t.test(
 
     await visit(page, base, `#/address/${over.hex}`);
     t.match(await main(), statementRow(overStatement), "but it reads its own");
+    await visit(page, base, meterPage);
+    t.match(await main(), "which may not read it", "nor another household's meter");
 
     for (const [who, key, reads] of [
       ["the utility's operator", operatorOf(0), "operator of u0: its households"],
@@ -154,6 +164,8 @@ t.test(
       t.match(await header(), reads.split(":")[0] as string, `${who}: and so does the header`);
       await visit(page, base, underPage);
       t.match(await main(), statementRow(statement), `${who}: reads the household's statements`);
+      await visit(page, base, "#/periods/u0/1");
+      t.match(await main(), "Households' statements", `${who}: and the period's statements`);
     }
 
     t.same(errors, [], "no console errors");

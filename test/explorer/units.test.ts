@@ -45,7 +45,7 @@ t.test("routes round-trip through their hash", async (t) => {
     { page: "utility", id: "u0" },
     { page: "search", query: "meter 7/a b" },
     { page: "sign-in", back: undefined },
-    { page: "sign-in", back: "0x2BD7358567869c72D2870c70D9C4057000252887" },
+    { page: "sign-in", back: "#/address/0x2BD7358567869c72D2870c70D9C4057000252887" },
   ];
   for (const route of routes) t.same(parseRoute(routeHash(route)), route, routeHash(route));
   t.same(parseRoute("#/nope/1"), { page: "not-found", path: "nope/1" });

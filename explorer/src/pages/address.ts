@@ -83,7 +83,7 @@ export async function addressPage(ctx: PageContext, address: string): Promise<HT
       restrictedPanel(
         ctx.session,
         "This node shows household data only to the household, its utility or an auditor.",
-        address,
+        to.address(address),
       ),
     );
   }

@@ -4,13 +4,32 @@ import { rejectMeaning } from "../decode.js";
 import { h, table } from "../dom.js";
 import { exportButton } from "../export.js";
 import { grouped, time } from "../format.js";
+import { to } from "../router.js";
+import { isRestricted } from "../session.js";
 import type { PageContext } from "./context.js";
+import { restrictedPanel } from "./sign-in.js";
 import { badge, blockLink, mono, pageTitle, txLink } from "./widgets.js";
 
 type Reading = ResultOf<"readings_byMeter">["items"][number];
 
 export async function meterPage(ctx: PageContext, meterIdHash: string): Promise<HTMLElement> {
-  const readings = await ctx.api.call("readings_byMeter", { meterIdHash, limit: 50 });
+  let readings: ResultOf<"readings_byMeter">;
+  try {
+    readings = await ctx.api.call("readings_byMeter", { meterIdHash, limit: 50 });
+  } catch (e) {
+    if (!isRestricted(e)) throw e;
+    return h(
+      "div",
+      {},
+      pageTitle("Meter"),
+      h("p", {}, "Meter id hash ", mono(meterIdHash)),
+      restrictedPanel(
+        ctx.session,
+        "This node shows a meter's readings only to its household, its utility or an auditor.",
+        to.meter(meterIdHash),
+      ),
+    );
+  }
   return h(
     "div",
     {},

@@ -7,6 +7,7 @@ import { grouped, money, time } from "../format.js";
 import { to } from "../router.js";
 import { isRestricted } from "../session.js";
 import type { PageContext } from "./context.js";
+import { restrictedPanel } from "./sign-in.js";
 import { addressLink, pageTitle, utilityLink } from "./widgets.js";
 
 type Period = ResultOf<"period_get">;
@@ -162,7 +163,11 @@ export async function periodsPage(
     section(
       "Statements",
       statements === null
-        ? h("p", { class: "empty" }, "Restricted on this node.")
+        ? restrictedPanel(
+            ctx.session,
+            "This node shows households' statements only to their utility or an auditor.",
+            to.period(chosen, period.period),
+          )
         : table(
             `Households' statements (first ${statements.items.length})`,
             [

@@ -97,8 +97,9 @@ export function signInPage(ctx: PageContext, back: string | undefined): Promise<
         // Signing in re-renders this page (main.ts), which then shows the signed-in view; a
         // household, or a reader sent here from an account, goes on to that account.
         const signedIn = await ctx.session.signIn(ctx.api, secret);
-        const next = back ?? signedIn.household;
-        if (next) location.hash = to.address(next);
+        const next = back ?? (signedIn.household ? to.address(signedIn.household) : undefined);
+        // Only explorer routes: `back` comes from the URL.
+        if (next?.startsWith("#/")) location.hash = next;
       } catch (e) {
         replace(status, errorBox(e));
       } finally {
@@ -124,13 +125,16 @@ export function signInPage(ctx: PageContext, back: string | undefined): Promise<
       current ? signedInView(ctx) : null,
       current ? h("h2", {}, "Sign in with another key") : null,
       form,
-      back ? h("p", {}, link(to.address(back), "Back to the account")) : null,
+      back?.startsWith("#/") ? h("p", {}, link(back, "Back")) : null,
     ),
   );
 }
 
-/** What an account page shows where the node kept data back, with the way to sign in. */
-export function restrictedPanel(session: Session, reason: string, address: string): HTMLElement {
+/**
+ * What a page shows where the node kept household data back, with the way to sign in and come
+ * back to `route`.
+ */
+export function restrictedPanel(session: Session, reason: string, route: string): HTMLElement {
   const current = session.current;
   return h(
     "aside",
@@ -143,13 +147,13 @@ export function restrictedPanel(session: Session, reason: string, address: strin
           "span",
           {},
           `You are signed in as ${short(current.address, 6)} (${rightsText(current)}), which may not read it. `,
-          link(to.signIn(address), "Sign in with another key"),
+          link(to.signIn(route), "Sign in with another key"),
           ".",
         )
       : h(
           "span",
           {},
-          link(to.signIn(address), "Sign in"),
+          link(to.signIn(route), "Sign in"),
           " with the household's, its utility operator's or an auditor's key to see it.",
         ),
   );
