@@ -2,8 +2,14 @@
 // scrypt from @noble/hashes and AES-256-GCM from WebCrypto, with the same parameters, associated
 // data and checks as rpc/wallet/keystore.ts, so a wrong password fails GCM's tag the same way.
 import { scryptAsync } from "@noble/hashes/scrypt.js";
-import { concatBytes, fromHex } from "../../lib/bytes.js";
-import { aad, checkOpenedKey, type KeystoreFile, wrongPassword } from "./keystore-file.js";
+import { concatBytes } from "../../lib/bytes.js";
+import {
+  checkOpenedKey,
+  type KeystoreFile,
+  scryptMaxmem,
+  sealedParts,
+  wrongPassword,
+} from "./keystore-file.js";
 
 /** The file must have passed parseKeystore, which bounds scrypt's cost. */
 export async function decryptKeystore(
@@ -11,14 +17,11 @@ export async function decryptKeystore(
   password: string,
   source = "keystore",
 ): Promise<Uint8Array> {
-  const { kdfparams, iv, ciphertext, tag } = file.crypto;
-  const { N, r, p, salt } = kdfparams;
-  const derived = await scryptAsync(password.normalize("NFKC"), fromHex(salt), {
-    N,
-    r,
-    p,
+  const { params, salt, iv, ciphertext, tag, aad } = sealedParts(file);
+  const derived = await scryptAsync(password.normalize("NFKC"), salt, {
+    ...params,
     dkLen: 32,
-    maxmem: 128 * N * r * p + (16 << 20),
+    maxmem: scryptMaxmem(params),
   });
   // WebCrypto's types want ArrayBuffer-backed views: copies are.
   const own = (bytes: Uint8Array) => new Uint8Array(bytes);
@@ -29,12 +32,12 @@ export async function decryptKeystore(
       await crypto.subtle.decrypt(
         {
           name: "AES-GCM",
-          iv: own(fromHex(iv)),
-          additionalData: own(aad(file.address)),
+          iv: own(iv),
+          additionalData: own(aad),
           tagLength: 128,
         },
         key,
-        own(concatBytes(fromHex(ciphertext), fromHex(tag))),
+        own(concatBytes(ciphertext, tag)),
       ),
     );
   } catch {

@@ -127,3 +127,21 @@ export const wrongPassword = (source: string): KeystoreError =>
     "WRONG_PASSWORD",
     `cannot unlock ${source}: wrong password (or the file was altered)`,
   );
+
+/** scrypt's memory bound for these parameters (its 128·N·r·p working set, plus slack). */
+export const scryptMaxmem = (params: ScryptParams): number =>
+  128 * params.N * params.r * params.p + (16 << 20);
+
+/** A keystore's sealed parts as bytes, for either implementation of decryption. */
+export function sealedParts(file: KeystoreFile) {
+  const { kdfparams, iv, ciphertext, tag } = file.crypto;
+  const { N, r, p, salt } = kdfparams;
+  return {
+    params: { N, r, p },
+    salt: fromHex(salt),
+    iv: fromHex(iv),
+    ciphertext: fromHex(ciphertext),
+    tag: fromHex(tag),
+    aad: aad(file.address),
+  };
+}

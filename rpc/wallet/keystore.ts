@@ -8,7 +8,7 @@ import { chmod, mkdir, open, readdir, readFile, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { addressOf, parseAddress, toChecksumAddress } from "../../lib/address.js";
-import { fromHex, toHex } from "../../lib/bytes.js";
+import { toHex } from "../../lib/bytes.js";
 import { isValidSecretKey, publicKeyOf } from "../../lib/keys.js";
 import {
   aad,
@@ -19,6 +19,8 @@ import {
   parseKeystore,
   type ScryptParams,
   STANDARD_SCRYPT,
+  scryptMaxmem,
+  sealedParts,
   wrongPassword,
 } from "./keystore-file.js";
 
@@ -38,7 +40,7 @@ export function defaultKeystoreDir(): string {
 }
 
 function deriveKey(password: string, salt: Uint8Array, params: ScryptParams): Promise<Buffer> {
-  const maxmem = 128 * params.N * params.r * params.p + (16 << 20);
+  const maxmem = scryptMaxmem(params);
   return new Promise((resolve, reject) =>
     scrypt(password.normalize("NFKC"), salt, 32, { ...params, maxmem }, (error, key) =>
       error ? reject(error) : resolve(key),
@@ -80,17 +82,14 @@ export async function decryptKey(
   password: string,
   source = "keystore",
 ): Promise<Uint8Array> {
-  const { kdfparams, iv, ciphertext, tag } = file.crypto;
-  const { N, r, p, salt } = kdfparams;
-  const key = await deriveKey(password, fromHex(salt), { N, r, p });
-  const decipher = createDecipheriv("aes-256-gcm", key, fromHex(iv));
-  decipher.setAAD(aad(file.address));
-  decipher.setAuthTag(fromHex(tag));
+  const { params, salt, iv, ciphertext, tag, aad: associated } = sealedParts(file);
+  const key = await deriveKey(password, salt, params);
+  const decipher = createDecipheriv("aes-256-gcm", key, iv);
+  decipher.setAAD(associated);
+  decipher.setAuthTag(tag);
   let secret: Uint8Array;
   try {
-    secret = new Uint8Array(
-      Buffer.concat([decipher.update(fromHex(ciphertext)), decipher.final()]),
-    );
+    secret = new Uint8Array(Buffer.concat([decipher.update(ciphertext), decipher.final()]));
   } catch {
     throw wrongPassword(source);
   }

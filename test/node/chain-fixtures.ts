@@ -11,10 +11,10 @@ import type { Validator } from "../../lib/validator.js";
 import { signVote } from "../../lib/vote.js";
 import { Chain, type ChainOptions } from "../../node/chain.js";
 import { ManualClock } from "../../node/clock.js";
-import type { ChainGenesis } from "../../node/genesis.js";
+import { buildGenesis, type ChainGenesis } from "../../node/genesis.js";
 import { Store } from "../../state/store.js";
 import { encodePayload, type PayloadOf, type TxTypeName, txTypeNumber } from "../../vm/tx/types.js";
-import { type Actor, hash32, T0, validatorOf } from "../vm/helpers.js";
+import { type Actor, genesisJson, hash32, T0, validatorOf } from "../vm/helpers.js";
 
 export const CHAIN_ID = "wattcap-test";
 
@@ -106,4 +106,18 @@ export async function openChain(
   const clock = new ManualClock(T0 + 1000n);
   const chain = await Chain.open(store, genesis, { clock, ...options });
   return { chain, store, clock, dir: path };
+}
+
+/**
+ * A one-utility genesis whose chain and first period start now (real time): a node started on
+ * it has no past periods to catch up on.
+ */
+export function genesisFromNow(): ChainGenesis {
+  const now = BigInt(Date.now());
+  const json = genesisJson([1]);
+  return buildGenesis({
+    ...json,
+    genesisTime: now.toString(),
+    periods: { ...json.periods, startMs: now.toString() },
+  });
 }

@@ -8,20 +8,13 @@ import { toChecksumAddress } from "../../lib/address.js";
 import { to0x } from "../../lib/bytes.js";
 import { silentLogger } from "../../lib/log.js";
 import { defaultConfigFile, parseConfig } from "../../node/config.js";
-import { buildGenesis } from "../../node/genesis.js";
 import { type NodeStatus, WattcapNode } from "../../node/node.js";
 import { LocalFileSigner } from "../../node/signer.js";
-import { genesisJson, validatorOf } from "../vm/helpers.js";
+import { validatorOf } from "../vm/helpers.js";
+import { genesisFromNow } from "./chain-fixtures.js";
 import { waitFor } from "./driver-fixtures.js";
 
-// Real time: the genesis starts now, so the vm has no past periods to catch up on.
-const now = BigInt(Date.now());
-const json = genesisJson([1]);
-const genesis = buildGenesis({
-  ...json,
-  genesisTime: now.toString(),
-  periods: { ...json.periods, startMs: now.toString() },
-});
+const genesis = genesisFromNow();
 
 async function startNode(
   t: Test,

@@ -7,12 +7,12 @@ import { join } from "node:path";
 import t from "tap";
 import { silentLogger } from "../../lib/log.js";
 import { ConfigError, defaultConfigFile, parseConfig } from "../../node/config.js";
-import { buildGenesis } from "../../node/genesis.js";
 import { WattcapNode } from "../../node/node.js";
 import { LocalFileSigner } from "../../node/signer.js";
 import { WattcapClient } from "../../rpc/client/index.js";
 import { signIn } from "../../rpc/client/sign-in.js";
-import { actor, genesisJson, validatorOf } from "../vm/helpers.js";
+import { actor, validatorOf } from "../vm/helpers.js";
+import { genesisFromNow } from "./chain-fixtures.js";
 
 const auditor = actor(70);
 const household = actor(50);
@@ -28,13 +28,6 @@ t.test("rpc.auditors must be addresses", async (t) => {
 t.test(
   "a node with rpc.restrictHouseholdData serves household data only to allowed keys",
   async (t) => {
-    const now = BigInt(Date.now());
-    const json = genesisJson([1]);
-    const genesis = buildGenesis({
-      ...json,
-      genesisTime: now.toString(),
-      periods: { ...json.periods, startMs: now.toString() },
-    });
     const home = await mkdtemp(join(tmpdir(), "wattcap-node-"));
     const file = defaultConfigFile("n1") as Record<string, Record<string, unknown>>;
     const config = parseConfig({
@@ -50,7 +43,7 @@ t.test(
     t.equal(config.rpc.restrictHouseholdData, true);
     const node = await WattcapNode.start({
       config,
-      genesis,
+      genesis: genesisFromNow(),
       nodeKey: new Uint8Array(32).fill(1),
       signer: LocalFileSigner.fromSecretKey(validatorOf(0, 0).secretKey),
       logger: silentLogger(),

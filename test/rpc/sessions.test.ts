@@ -1,6 +1,7 @@
 // Sign-in sessions (rpc/sessions.ts): a key signs a node's one-time challenge once, and the
 // session token then reads what that key may read, until it expires or is signed out.
 import t from "tap";
+import { fromHex, to0x } from "../../lib/bytes.js";
 import { sign } from "../../lib/signature.js";
 import { buildGenesis } from "../../node/genesis.js";
 import { sessionMessage } from "../../rpc/sessions.js";
@@ -14,7 +15,6 @@ const household = actor(50);
 const neighbour = actor(51);
 const auditor = actor(70);
 const stranger = actor(71);
-const hex = (b: Uint8Array) => `0x${Buffer.from(b).toString("hex")}`;
 
 interface Challenge {
   chainId: string;
@@ -27,13 +27,13 @@ async function challenge(node: RpcNode): Promise<Challenge> {
 }
 
 function answer(signer: Actor, c: Challenge, chainId = c.chainId) {
-  const nonce = Buffer.from(c.nonce.slice(2), "hex");
+  const nonce = fromHex(c.nonce);
   const signature = sign(signer.secretKey, sessionMessage(chainId, nonce, BigInt(c.expires)));
   return {
-    publicKey: hex(signer.publicKey),
+    publicKey: to0x(signer.publicKey),
     nonce: c.nonce,
     expires: c.expires,
-    signature: hex(signature),
+    signature: to0x(signature),
   };
 }
 
@@ -124,7 +124,7 @@ t.test("sessions read what their signer may read, and nothing else", async (t) =
     ],
     [
       "a signature by another key than the one named",
-      { ...answer(stranger, await challenge(node)), publicKey: hex(household.publicKey) },
+      { ...answer(stranger, await challenge(node)), publicKey: to0x(household.publicKey) },
       "bad signature",
     ],
     [
@@ -142,7 +142,7 @@ t.test("sessions read what their signer may read, and nothing else", async (t) =
     ],
     [
       "a nonce this node never issued",
-      answer(household, { ...c, nonce: hex(hash32(9)) }),
+      answer(household, { ...c, nonce: to0x(hash32(9)) }),
       "unknown, used or expired challenge",
     ],
   ] as const) {
@@ -160,7 +160,7 @@ t.test("sessions read what their signer may read, and nothing else", async (t) =
   );
 
   t.same(
-    (await read(hex(hash32(8)), mine)).error?.data,
+    (await read(to0x(hash32(8)), mine)).error?.data,
     { reason: "unknown or expired session" },
     "a made-up token",
   );
