@@ -4,7 +4,7 @@ import t from "tap";
 import { fromHex, to0x } from "../../lib/bytes.js";
 import { sign } from "../../lib/signature.js";
 import { buildGenesis } from "../../node/genesis.js";
-import { sessionMessage } from "../../rpc/sessions.js";
+import { SessionStore, sessionMessage } from "../../rpc/sessions.js";
 import { signedTx } from "../node/chain-fixtures.js";
 import { type Actor, actor, genesisJson, hash32, operatorOf } from "../vm/helpers.js";
 import { type RpcNode, startNode } from "./rpc-fixtures.js";
@@ -194,4 +194,32 @@ t.test("sessions read what their signer may read, and nothing else", async (t) =
     -32602,
     "a malformed token is refused by the schema",
   );
+});
+
+t.test("the session store stays bounded: expired entries go first, then the oldest", async (t) => {
+  let now = 1_000n;
+  let counter = 0;
+  const store = new SessionStore({
+    now: () => now,
+    random: (length) => new Uint8Array(length).fill(++counter),
+    ttlMs: 100n,
+    max: 2,
+  });
+  const signer = hash32(1).subarray(0, 20);
+  const a = store.open(signer, now + 10n);
+  const b = store.open(signer, now + 500n);
+  now += 20n;
+  const c = store.open(signer, now + 500n);
+  t.equal(store.get(a), undefined, "the expired session made room");
+  t.ok(store.get(b) && store.get(c), "the live ones stay");
+  const d = store.open(signer, now + 500n);
+  t.equal(store.size, 2);
+  t.equal(store.get(b), undefined, "full of live sessions: the oldest goes");
+  t.ok(store.get(c) && store.get(d));
+
+  const challenge = store.challenge();
+  t.equal(challenge.expires, now + 100n, "a session lasts ttlMs from its challenge");
+  t.equal(store.takeChallenge(challenge.nonce, challenge.expires + 1n), false, "other expiry");
+  t.equal(store.takeChallenge(challenge.nonce, challenge.expires), true, "its own");
+  t.equal(store.takeChallenge(challenge.nonce, challenge.expires), false, "only once");
 });
