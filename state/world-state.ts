@@ -17,6 +17,9 @@ const NODE = Uint8Array.of(buckets.smtNode.prefix);
 const ROOT = Uint8Array.of(buckets.smtRoot.prefix);
 const STALE = Uint8Array.of(buckets.smtStale.prefix);
 
+/** At most this many versions are pruned by point reads; a larger step scans their ranges. */
+const MAX_POINT_PRUNE = 64n;
+
 /** Tree failures as store failures: a missing or undecodable node means a damaged store. */
 function storeError(error: unknown, what: string): unknown {
   if (!(error instanceof SmtError)) return error;
@@ -43,6 +46,8 @@ export class WorldState {
   private readonly tree: JellyfishTree;
   /** The flat key space at the head. */
   readonly head: StateReader;
+  /** Every version below this is pruned on disk; unknown until the first prune. */
+  private prunedBelow: bigint | undefined;
 
   constructor(private readonly db: Db) {
     const nodes: NodeReader = {
@@ -86,18 +91,39 @@ export class WorldState {
 
   /**
    * Adds to the batch the deletion of every version below `keepFrom`: their root refs, and the
-   * nodes no version from `keepFrom` on uses (see smt/prune.ts).
+   * nodes no version from `keepFrom` on uses (see smt/prune.ts). Call pruned(keepFrom) once the
+   * batch is written.
    */
   async prune(batch: WriteBatch, keepFrom: bigint): Promise<void> {
+    const from = this.prunedBelow;
+    if (from !== undefined && keepFrom >= from && keepFrom - from <= MAX_POINT_PRUNE) {
+      // Versions below `from` are gone already: delete the few since, by key, with no scan.
+      for (let v = from; v < keepFrom; v++) batch.del(concatBytes(ROOT, u64be(v)));
+      for (let since = from + 1n; since <= keepFrom; since++) {
+        const key = concatBytes(STALE, u64be(since));
+        const list = this.db.getSync(key);
+        if (list !== undefined) this.pruneList(batch, key, list);
+      }
+      return;
+    }
     const rootsEnd = concatBytes(ROOT, u64be(keepFrom));
     for await (const [key] of this.db.iterate({ gt: ROOT, lt: rootsEnd })) batch.del(key);
     // Nodes that went stale at or before keepFrom are used by no kept version.
     const staleEnd = concatBytes(STALE, u64be(keepFrom + 1n));
     for await (const [key, list] of this.db.iterate({ gt: STALE, lt: staleEnd })) {
-      const nodeKeys = guarded("stale node list", () => decodeStaleList(list));
-      batch.del(key);
-      for (const nodeKey of nodeKeys) batch.del(concatBytes(NODE, nodeKey));
+      this.pruneList(batch, key, list);
     }
+  }
+
+  /** Records that a batch with prune(batch, keepFrom) is written. */
+  pruned(keepFrom: bigint): void {
+    this.prunedBelow = keepFrom;
+  }
+
+  private pruneList(batch: WriteBatch, key: Uint8Array, list: Uint8Array): void {
+    const nodeKeys = guarded("stale node list", () => decodeStaleList(list));
+    batch.del(key);
+    for (const nodeKey of nodeKeys) batch.del(concatBytes(NODE, nodeKey));
   }
 
   rootHash(version: bigint): Uint8Array {

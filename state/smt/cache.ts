@@ -20,50 +20,47 @@ function keyString(key: Uint8Array): string {
 }
 
 export class NodeCache {
-  // Two generations: entries go into `young`, which becomes `old` when full, and the previous
-  // `old` is dropped whole. Nodes are rewritten under new keys as they change, so the oldest
-  // entries are the ones least likely to be asked for again; evicting by generation costs
-  // nothing per entry (evicting a Map's first entries one by one makes its iterator slow).
-  private young = new Map<string, Entry>();
-  private old = new Map<string, Entry>();
-  private readonly generation: number;
+  // One Map in insertion order, and a node's key changes whenever the node does, so an update
+  // takes out the entries it replaces: what stays is mostly the nodes of the current tree, and
+  // they all fit while the tree has fewer internal nodes than the capacity. When the Map does
+  // fill up, it is rebuilt from its newer half, the entries least likely to be asked for again
+  // being the ones inserted longest ago. (Dropping a fixed older generation instead lost live
+  // nodes every few blocks however large the capacity; deleting a Map's first entries one by
+  // one makes its iterator slow.)
+  private entries = new Map<string, Entry>();
 
-  /** Holds at least `capacity / 2` and at most `capacity` nodes. */
-  constructor(capacity: number) {
-    this.generation = Math.floor(capacity / 2);
-  }
+  /** Holds at most `capacity` nodes, and at least half that once full. */
+  constructor(private readonly capacity: number) {}
 
   get(key: Uint8Array, hash: Uint8Array): Internal | undefined {
-    const k = keyString(key);
-    const entry = this.young.get(k) ?? this.old.get(k);
+    const entry = this.entries.get(keyString(key));
     return entry !== undefined && equalBytes(entry.hash, hash) ? entry.node : undefined;
   }
 
   /** Like get, but the node leaves the cache: the caller may change it. */
   take(key: Uint8Array, hash: Uint8Array): Internal | undefined {
     const k = keyString(key);
-    const map = this.young.has(k) ? this.young : this.old;
-    const entry = map.get(k);
+    const entry = this.entries.get(k);
     if (entry === undefined || !equalBytes(entry.hash, hash)) return undefined;
-    map.delete(k);
+    this.entries.delete(k);
     return entry.node;
   }
 
   /** Caches `node` under `key` and `hash`; it must not change until taken out again. */
   put(key: Uint8Array, hash: Uint8Array, node: Internal): void {
-    if (this.generation <= 0) return;
-    this.young.set(keyString(key), { hash, node });
-    if (this.young.size >= this.generation) {
-      this.old = this.young;
-      this.young = new Map();
+    if (this.capacity < 2) return;
+    if (this.entries.size >= this.capacity) {
+      const kept = new Map<string, Entry>();
+      let skip = this.entries.size - (this.capacity >> 1);
+      for (const [k, entry] of this.entries) if (skip-- <= 0) kept.set(k, entry);
+      this.entries = kept;
     }
+    this.entries.set(keyString(key), { hash, node });
   }
 
   /** Drops the entries of nodes written at `version` (8 bytes). */
   forgetVersion(version: Uint8Array): void {
     const prefix = keyString(version);
-    for (const map of [this.young, this.old]) {
-      for (const k of map.keys()) if (k.startsWith(prefix)) map.delete(k);
-    }
+    for (const k of this.entries.keys()) if (k.startsWith(prefix)) this.entries.delete(k);
   }
 }

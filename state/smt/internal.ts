@@ -8,9 +8,8 @@
 //   [1024, 1152)  child versions, 8 bytes per slot.
 //   [1152, 1184)  the kind of each position: EMPTY, LEAF (exactly one leaf below, lifted
 //                 here) or NODE (anything else; at a slot, an internal child).
-//   [1184, 1696)  the key hash of each leaf child, where known (never stored: it is learnt
-//                 from writing or reading the leaf), so that replacing or deleting that key
-//                 later needs no read of the leaf.
+//   [1184, 1696)  the key hash of each leaf child (stored with the node), so that replacing,
+//                 deleting or moving that leaf needs no read of it.
 import { nodeHashAt } from "./hashing.js";
 import { describeNodeKey, INTERNAL_TAG, lowestBit, popcount16, SmtError } from "./node.js";
 import { allocate } from "./slab.js";
@@ -34,12 +33,10 @@ export class Internal {
     public leaves: number,
     /** Bit p set: inner position p must be rehashed. */
     private dirty: number,
-    /** Bit i set: the key hash of the leaf in slot i is known. */
-    private known: number,
   ) {}
 
   static empty(): Internal {
-    return new Internal(allocate(SIZE), 0, 0, 0, 0);
+    return new Internal(allocate(SIZE), 0, 0, 0);
   }
 
   /** Decodes a stored internal node (layout in node.ts); `where` is its key, for errors. */
@@ -51,8 +48,10 @@ export class Internal {
     const children = (bytes[1]! << 8) | bytes[2]!;
     const leaves = (bytes[3]! << 8) | bytes[4]!;
     const count = popcount16(children);
-    if (bytes.length !== 5 + 40 * count) corrupt("internal node has the wrong length");
     if ((leaves & ~children) !== 0) corrupt("leaf bitmap names an absent child");
+    if (bytes.length !== 5 + 40 * count + 32 * popcount16(leaves)) {
+      corrupt("internal node has the wrong length");
+    }
     // A lone leaf is always lifted into its parent's place and an empty node removed, so
     // neither is ever written: one in the store is not a node this tree wrote.
     if (count === 0 || (count === 1 && leaves !== 0)) corrupt("internal node is degenerate");
@@ -64,15 +63,20 @@ export class Internal {
       for (let k = 0; k < 8; k++) buf[v + k] = bytes[offset + k]!;
       const h = 32 * (16 + slot);
       for (let k = 0; k < 32; k++) buf[h + k] = bytes[offset + 8 + k]!;
-      buf[KINDS + 16 + slot] = (leaves >> slot) & 1 ? LEAF : NODE;
       offset += 40;
+      if ((leaves >> slot) & 1) {
+        buf[KINDS + 16 + slot] = LEAF;
+        const k = LEAF_KEYS + 32 * slot;
+        for (let i = 0; i < 32; i++) buf[k + i] = bytes[offset + i]!;
+        offset += 32;
+      } else buf[KINDS + 16 + slot] = NODE;
     }
-    return new Internal(buf, children, leaves, ALL_INNER, 0);
+    return new Internal(buf, children, leaves, ALL_INNER);
   }
 
   encode(): Uint8Array {
     const { buf, children, leaves } = this;
-    const out = allocate(5 + 40 * popcount16(children));
+    const out = allocate(5 + 40 * popcount16(children) + 32 * popcount16(leaves));
     out[0] = INTERNAL_TAG;
     out[1] = children >> 8;
     out[2] = children & 0xff;
@@ -86,6 +90,11 @@ export class Internal {
       const h = 32 * (16 + slot);
       for (let k = 0; k < 32; k++) out[offset + 8 + k] = buf[h + k]!;
       offset += 40;
+      if ((leaves >> slot) & 1) {
+        const l = LEAF_KEYS + 32 * slot;
+        for (let k = 0; k < 32; k++) out[offset + k] = buf[l + k]!;
+        offset += 32;
+      }
     }
     return out;
   }
@@ -94,13 +103,12 @@ export class Internal {
   setLeaf(slot: number, hash: Uint8Array, version: Uint8Array, keyHash: Uint8Array): void {
     this.leaves |= 1 << slot;
     this.put(slot, LEAF, hash, version);
-    this.noteLeafKey(slot, keyHash);
+    this.buf.set(keyHash, LEAF_KEYS + 32 * slot);
   }
 
   /** Makes slot `slot` an internal child with `hash`, written at `version`. */
   setNode(slot: number, hash: Uint8Array, version: Uint8Array): void {
     this.leaves &= ~(1 << slot);
-    this.known &= ~(1 << slot);
     this.put(slot, NODE, hash, version);
   }
 
@@ -112,25 +120,22 @@ export class Internal {
     this.touch(slot);
   }
 
-  /** Records the key hash of the leaf in slot `slot`. */
-  noteLeafKey(slot: number, keyHash: Uint8Array): void {
-    this.buf.set(keyHash, LEAF_KEYS + 32 * slot);
-    this.known |= 1 << slot;
-  }
-
-  /** Whether the leaf in slot `slot` is known to have key hash `keyHash`, or not to. */
-  leafKeyIs(slot: number, keyHash: Uint8Array): boolean | undefined {
-    if ((this.known & (1 << slot)) === 0) return undefined;
+  /** Whether the leaf in slot `slot` has key hash `keyHash`. */
+  leafKeyIs(slot: number, keyHash: Uint8Array): boolean {
     const at = LEAF_KEYS + 32 * slot;
     for (let i = 0; i < 32; i++) if (this.buf[at + i] !== keyHash[i]) return false;
     return true;
+  }
+
+  /** A view of the key hash of the leaf in slot `slot`. */
+  leafKeyHash(slot: number): Uint8Array {
+    return this.buf.subarray(LEAF_KEYS + 32 * slot, LEAF_KEYS + 32 * slot + 32);
   }
 
   clear(slot: number): void {
     const bit = 1 << slot;
     this.children &= ~bit;
     this.leaves &= ~bit;
-    this.known &= ~bit;
     this.buf.fill(0, 32 * (16 + slot), 32 * (17 + slot));
     this.buf[KINDS + 16 + slot] = EMPTY;
     this.touch(slot);

@@ -4,13 +4,20 @@
 //
 // Node key  = version (u64 BE) | nibble count (u8) | nibbles packed two per byte, high first.
 //   Version first, so a version's nodes are adjacent in LevelDB and keys grow with height.
+//   An internal node's key is its position. A leaf's is the key of the deepest position on its
+//   key hash's path (nibble count 64, the whole key hash), wherever in the tree it sits: a leaf
+//   that moves (a new key splits its slot, or its siblings go) keeps its record, so an update
+//   neither reads nor rewrites it.
 // Leaf      = 0x01 | keyHash (32) | key length (u16 BE) | key | value (the rest).
 // Internal  = 0x02 | children bitmap (u16 BE) | leaf bitmap (u16 BE)
-//             | per child, in nibble order: child version (u64 BE) | child hash (32).
-//   Bit i of a bitmap is nibble i. A child's node key is its version and its parent's path plus
-//   its nibble, so the parent stores just the version; the child's hash saves reading it.
-// Root ref  = root hash (32) | root node version (u64 BE), or just 32 zero bytes for an empty
-//   tree. The root node's key is its version with an empty path.
+//             | per child, in nibble order: child version (u64 BE) | child hash (32)
+//               | and for a leaf child, its key hash (32).
+//   Bit i of a bitmap is nibble i. An internal child's node key is its version and its
+//   parent's path plus its nibble, a leaf child's its version and key hash, so the parent
+//   stores just the version; the child's hash saves reading it.
+// Root ref  = root hash (32) | root node version (u64 BE), and for a tree that is one leaf, that
+//   leaf's key hash (32); or just 32 zero bytes for an empty tree. An internal root node's key
+//   is its version with an empty path.
 // Internal nodes are decoded into their in-memory form in internal.ts.
 import { isEmptyHash } from "./hashing.js";
 import { allocate } from "./slab.js";
@@ -60,6 +67,15 @@ export function nodeKey(
   for (let i = 0; i < depth >> 1; i++) key[9 + i] = path[i]!;
   if (depth & 1) key[9 + (depth >> 1)] = path[depth >> 1]! & 0xf0;
   if (last >= 0) key[9 + (depth >> 1)]! |= depth & 1 ? last : last << 4;
+  return key;
+}
+
+/** The key of the leaf with key hash `keyHash` whose record was written at `version`. */
+export function leafKey(version: Uint8Array, keyHash: Uint8Array): Uint8Array {
+  const key = new Uint8Array(9 + 32);
+  key.set(version);
+  key[8] = MAX_DEPTH;
+  key.set(keyHash, 9);
   return key;
 }
 
@@ -125,21 +141,28 @@ export interface RootRef {
   readonly hash: Uint8Array;
   /** The root node's version (8 bytes); absent for the empty tree. */
   readonly version: Uint8Array | undefined;
+  /** The key hash when the root is a leaf. */
+  readonly leaf?: Uint8Array | undefined;
 }
 
 export function encodeRootRef(ref: RootRef): Uint8Array {
   if (ref.version === undefined) return new Uint8Array(32);
-  const out = new Uint8Array(40);
+  const out = new Uint8Array(ref.leaf === undefined ? 40 : 72);
   out.set(ref.hash);
   out.set(ref.version, 32);
+  if (ref.leaf !== undefined) out.set(ref.leaf, 40);
   return out;
 }
 
 export function decodeRootRef(bytes: Uint8Array, version: bigint): RootRef {
   const empty = isEmptyHash(bytes.subarray(0, 32));
   if (bytes.length === 32 && empty) return { hash: bytes, version: undefined };
-  if (bytes.length === 40 && !empty) {
-    return { hash: bytes.subarray(0, 32), version: bytes.subarray(32) };
+  if ((bytes.length === 40 || bytes.length === 72) && !empty) {
+    return {
+      hash: bytes.subarray(0, 32),
+      version: bytes.subarray(32, 40),
+      leaf: bytes.length === 72 ? bytes.subarray(40) : undefined,
+    };
   }
   throw new SmtError("CORRUPT_NODE", `root ref of version ${version} is malformed`);
 }

@@ -17,6 +17,7 @@ import {
   INTERNAL_TAG,
   LEAF_TAG,
   type LeafNode,
+  leafKey,
   lowestBit,
   MAX_DEPTH,
   MAX_KEY_LENGTH,
@@ -62,6 +63,24 @@ interface Item {
   readonly value: Uint8Array | undefined;
   /** The leaf hash, set whenever `value` is. */
   readonly hash: Uint8Array | undefined;
+  /**
+   * For a stored leaf that moves unchanged: the version its record was written at, which the
+   * new position refers to instead of rewriting it. Its key and value are then not known.
+   */
+  readonly at?: Uint8Array;
+}
+
+const NO_BYTES = new Uint8Array(0);
+
+/** A stored leaf as an item that moves without being read (see Item.at); copies its views. */
+function storedItem(keyHash: Uint8Array, hash: Uint8Array, at: Uint8Array): Item {
+  return {
+    keyHash: keyHash.slice(),
+    key: NO_BYTES,
+    value: NO_BYTES,
+    hash: hash.slice(),
+    at: at.slice(),
+  };
 }
 
 /** What updating one subtree did to it. */
@@ -115,27 +134,32 @@ function groupEnd(items: readonly Item[], lo: number, hi: number, depth: number)
   return j;
 }
 
-function loadNode(reader: NodeReader, key: Uint8Array, leaf: boolean | undefined): Uint8Array {
+function loadNode(reader: NodeReader, key: Uint8Array, leaf: boolean): Uint8Array {
   const bytes = reader.getNode(key);
   if (bytes === undefined) {
     throw new SmtError("MISSING_NODE", `node ${describeNodeKey(key)} is not in the store`);
   }
-  const tag = bytes[0];
-  if (
-    (tag !== LEAF_TAG && tag !== INTERNAL_TAG) ||
-    (leaf === true && tag !== LEAF_TAG) ||
-    (leaf === false && tag !== INTERNAL_TAG)
-  ) {
+  if (bytes[0] !== (leaf ? LEAF_TAG : INTERNAL_TAG)) {
     throw new SmtError("CORRUPT_NODE", `node ${describeNodeKey(key)} has the wrong kind`);
   }
   return bytes;
+}
+
+/** The leaf with key hash `keyHash` whose record was written at `version`. */
+function loadLeaf(reader: NodeReader, version: Uint8Array, keyHash: Uint8Array): LeafNode {
+  const key = leafKey(version, keyHash);
+  const leaf = decodeLeaf(loadNode(reader, key, true), key);
+  if (!equalBytes(leaf.keyHash, keyHash)) {
+    throw new SmtError("CORRUPT_NODE", `node ${describeNodeKey(key)} holds another key's leaf`);
+  }
+  return leaf;
 }
 
 /** Sets slot `slot` of `node` as an update's outcome left it. */
 function place(node: Internal, slot: number, outcome: Outcome, version: Uint8Array): void {
   if (outcome.kind === "empty") node.clear(slot);
   else if (outcome.kind === "leaf") {
-    node.setLeaf(slot, outcome.item.hash!, version, outcome.item.keyHash);
+    node.setLeaf(slot, outcome.item.hash!, outcome.item.at ?? version, outcome.item.keyHash);
   } else if (outcome.kind === "internal") node.setNode(slot, outcome.hash, version);
 }
 
@@ -153,8 +177,8 @@ class Update {
   ) {}
 
   /**
-   * The stored subtree at `key`, `depth` nibbles deep and hashing to `hash`, after the changes
-   * items[lo, hi). `leaf` is what its parent says it is (undefined at the root: unknown).
+   * The stored internal node at `key`, `depth` nibbles deep and hashing to `hash`, after the
+   * changes items[lo, hi).
    */
   existing(
     key: Uint8Array,
@@ -163,18 +187,11 @@ class Update {
     items: readonly Item[],
     lo: number,
     hi: number,
-    leaf: boolean | undefined,
   ): Outcome {
     // The node leaves the cache: this update either changes it, and caches the result under
     // its new key, or puts it back as it was.
-    let node = leaf === true ? undefined : this.cache.take(key, hash);
-    if (node === undefined) {
-      const bytes = loadNode(this.reader, key, leaf);
-      if (bytes[0] === LEAF_TAG) {
-        return this.leaf(key, hash, decodeLeaf(bytes, key), depth, items, lo, hi);
-      }
-      node = Internal.decode(bytes, key);
-    }
+    const node =
+      this.cache.take(key, hash) ?? Internal.decode(loadNode(this.reader, key, false), key);
     if (depth >= MAX_DEPTH) {
       throw new SmtError("CORRUPT_NODE", `node ${describeNodeKey(key)} is below the last nibble`);
     }
@@ -195,7 +212,6 @@ class Update {
                 items,
                 i,
                 j,
-                false,
               );
       if (outcome !== SAME) {
         place(node, slot, outcome, this.v8);
@@ -213,9 +229,9 @@ class Update {
   }
 
   /**
-   * The leaf in `parent`'s slot `slot` after items[lo, hi). Replacing or deleting its key, or
-   * deleting absent ones, needs no read when the parent knows the leaf's key hash; only a split
-   * (new keys beside it) reads the leaf, to rewrite it deeper.
+   * The leaf in `parent`'s slot `slot` after items[lo, hi). The parent holds the leaf's key
+   * hash, so no case reads the leaf: replacing or deleting its key retires it, new keys beside
+   * it push it down into a new subtree, where its record is referred to as it is.
    */
   private leafSlot(
     parent: Internal,
@@ -225,37 +241,29 @@ class Update {
     lo: number,
     hi: number,
   ): Outcome {
-    const key = nodeKey(parent.childVersion(slot), items[lo]!.keyHash, depth);
-    const hash = parent.childHash(slot);
     let match: Item | undefined;
-    let known = true;
-    for (let i = lo; i < hi && known; i++) {
+    let split = false;
+    for (let i = lo; i < hi; i++) {
       const item = items[i]!;
-      const same = parent.leafKeyIs(slot, item.keyHash);
-      if (same === true) match = item;
-      else if (same === undefined || item.value !== undefined) known = false;
+      if (parent.leafKeyIs(slot, item.keyHash)) match = item;
+      else if (item.value !== undefined) split = true;
     }
-    if (known) {
+    const hash = parent.childHash(slot);
+    if (!split) {
       if (match === undefined) return SAME;
       if (match.value !== undefined && equalBytes(match.hash!, hash)) return SAME;
-      this.retire(key);
+      this.retire(leafKey(parent.childVersion(slot), match.keyHash));
       return match.value === undefined ? GONE : { kind: "leaf", item: match };
     }
-    const stored = decodeLeaf(loadNode(this.reader, key, true), key);
-    parent.noteLeafKey(slot, stored.keyHash);
-    return this.leaf(key, hash, stored, depth, items, lo, hi);
+    const stored = storedItem(parent.leafKeyHash(slot), hash, parent.childVersion(slot));
+    return this.storedLeaf(stored, depth, items, lo, hi);
   }
 
-  /** A stored leaf after items[lo, hi): replaced, deleted, split from new keys, or untouched. */
-  private leaf(
-    key: Uint8Array,
-    hash: Uint8Array,
-    stored: LeafNode,
-    depth: number,
-    items: readonly Item[],
-    lo: number,
-    hi: number,
-  ): Outcome {
+  /**
+   * A stored leaf (an item with `at`) after items[lo, hi): replaced, deleted, pushed down
+   * beside new keys, or untouched.
+   */
+  storedLeaf(stored: Item, depth: number, items: readonly Item[], lo: number, hi: number): Outcome {
     const merged: Item[] = [];
     let override: Item | undefined;
     let at = -1;
@@ -271,13 +279,13 @@ class Update {
       if (item.value !== undefined) inserted = true;
       merged.push(item);
     }
+    // Equal leaf hashes mean equal values: the key hash is the same.
     const replaced =
       override !== undefined &&
-      (override.value === undefined || !equalBytes(override.value, stored.value));
+      (override.value === undefined || !equalBytes(override.hash!, stored.hash!));
     if (!replaced && !inserted) return SAME;
-    this.retire(key);
-    const self = replaced ? override! : { ...stored, hash: hash.slice() };
-    merged.splice(at < 0 ? merged.length : at, 0, self);
+    if (replaced) this.retire(leafKey(stored.at!, stored.keyHash));
+    merged.splice(at < 0 ? merged.length : at, 0, replaced ? override! : stored);
     return this.build(depth, merged, 0, merged.length);
   }
 
@@ -334,14 +342,14 @@ class Update {
       const item = pending[slot];
       if (item !== undefined) return { kind: "leaf", item };
       // An untouched stored leaf whose siblings all went: it moves up to this node's place.
-      const key = nodeKey(node.childVersion(slot), path, depth, slot);
-      const stored = decodeLeaf(loadNode(this.reader, key, true), key);
-      this.retire(key);
-      return { kind: "leaf", item: { ...stored, hash: node.childHash(slot) } };
+      return {
+        kind: "leaf",
+        item: storedItem(node.leafKeyHash(slot), node.childHash(slot), node.childVersion(slot)),
+      };
     }
     for (let rest = leaves; rest !== 0; rest &= rest - 1) {
       const item = pending[lowestBit(rest)];
-      if (item !== undefined) this.writeLeaf(nodeKey(this.v8, item.keyHash, depth + 1), item);
+      if (item !== undefined) this.writeLeaf(item);
     }
     const key = nodeKey(this.v8, path, depth);
     const hash = node.hash();
@@ -350,8 +358,13 @@ class Update {
     return { kind: "internal", hash };
   }
 
-  writeLeaf(key: Uint8Array, item: Item): void {
-    this.nodes.push([key, encodeLeaf(item.keyHash, item.key, item.value!)]);
+  /** Writes a new leaf; a moved one (with `at`) keeps its record. */
+  writeLeaf(item: Item): void {
+    if (item.at !== undefined) return;
+    this.nodes.push([
+      leafKey(this.v8, item.keyHash),
+      encodeLeaf(item.keyHash, item.key, item.value!),
+    ]);
   }
 
   private retire(key: Uint8Array): void {
@@ -364,9 +377,11 @@ const MAX_TRACKED_VERSIONS = 4096;
 
 export interface TreeOptions {
   /**
-   * How many internal nodes to keep decoded in memory (default 65,536; about 1.9 KB each when
-   * full). 0 turns the cache off. Updates skip most node reads and rehashing when this is
-   * at least twice the tree's internal node count, which is about a third of its key count.
+   * How many internal nodes to keep decoded in memory (default 131,072; about 1.8 KB each).
+   * 0 turns the cache off. The cache holds little besides the current tree's nodes, so it
+   * takes memory in proportion to the state until it is full. Updates and proofs skip most
+   * node reads and rehashing while this is above the tree's internal node count, which is
+   * 35-40% of its key count: the default covers some 300,000 keys.
    */
   readonly cacheSize?: number;
 }
@@ -383,7 +398,7 @@ export class JellyfishTree {
     private readonly reader: NodeReader,
     options: TreeOptions = {},
   ) {
-    this.cache = new NodeCache(options.cacheSize ?? 1 << 16);
+    this.cache = new NodeCache(options.cacheSize ?? 1 << 17);
   }
 
   /** The root hash at `version`; SmtError("UNKNOWN_VERSION") if none is recorded. */
@@ -433,25 +448,22 @@ export class JellyfishTree {
     const update = new Update(this.reader, this.cache, cacheWrites, version, v8);
     let outcome = SAME;
     if (items.length > 0) {
-      outcome =
-        baseRef.version === undefined
-          ? update.fresh(0, items, 0, items.length)
-          : update.existing(
-              rootNodeKey(baseRef.version),
-              baseRef.hash,
-              0,
-              items,
-              0,
-              items.length,
-              undefined,
-            );
+      if (baseRef.version === undefined) outcome = update.fresh(0, items, 0, items.length);
+      else if (baseRef.leaf !== undefined) {
+        const stored = storedItem(baseRef.leaf, baseRef.hash, baseRef.version);
+        outcome = update.storedLeaf(stored, 0, items, 0, items.length);
+      } else {
+        const key = rootNodeKey(baseRef.version);
+        outcome = update.existing(key, baseRef.hash, 0, items, 0, items.length);
+      }
     }
     let ref = baseRef;
     if (outcome.kind === "empty") ref = { hash: EMPTY_HASH, version: undefined };
     else if (outcome.kind === "internal") ref = { hash: outcome.hash, version: v8 };
     else if (outcome.kind === "leaf") {
-      update.writeLeaf(rootNodeKey(v8), outcome.item);
-      ref = { hash: outcome.item.hash!, version: v8 };
+      const { item } = outcome;
+      update.writeLeaf(item);
+      ref = { hash: item.hash!, version: item.at ?? v8, leaf: item.keyHash };
     }
     return {
       version,
@@ -470,17 +482,16 @@ export class JellyfishTree {
   checkRoot(version: bigint): void {
     const ref = this.rootRef(version);
     if (ref.version === undefined) return;
-    const key = rootNodeKey(ref.version);
-    const bytes = loadNode(this.reader, key, undefined);
     let hash: Uint8Array;
-    if (bytes[0] === LEAF_TAG) {
-      const leaf = decodeLeaf(bytes, key);
+    if (ref.leaf !== undefined) {
+      const leaf = loadLeaf(this.reader, ref.version, ref.leaf);
       if (!equalBytes(keyHashOf(leaf.key), leaf.keyHash)) {
         throw new SmtError("ROOT_MISMATCH", `root leaf of version ${version} has a wrong key hash`);
       }
       hash = leafHash(leaf.keyHash, valueHashOf(leaf.value));
     } else {
-      hash = Internal.decode(bytes, key).hash();
+      const key = rootNodeKey(ref.version);
+      hash = Internal.decode(loadNode(this.reader, key, false), key).hash();
     }
     if (!equalBytes(hash, ref.hash)) {
       throw new SmtError(
@@ -538,15 +549,13 @@ export class JellyfishTree {
   ): LeafNode | undefined {
     const ref = this.rootRef(version);
     if (ref.version === undefined) return undefined;
+    if (ref.leaf !== undefined) return loadLeaf(this.reader, ref.version, ref.leaf);
     let key = rootNodeKey(ref.version);
     let hash = ref.hash;
-    let leaf: boolean | undefined;
     for (let depth = 0; ; depth++) {
-      let node = leaf === true ? undefined : this.cache.get(key, hash);
+      let node = this.cache.get(key, hash);
       if (node === undefined) {
-        const bytes = loadNode(this.reader, key, leaf);
-        if (bytes[0] === LEAF_TAG) return decodeLeaf(bytes, key);
-        node = Internal.decode(bytes, key);
+        node = Internal.decode(loadNode(this.reader, key, false), key);
         this.cache.put(key, hash.slice(), node);
       }
       if (depth >= MAX_DEPTH) {
@@ -562,16 +571,17 @@ export class JellyfishTree {
           if (kind === EMPTY_SLOT) return undefined;
           if (kind === LEAF) {
             const child = node.loneLeaf(position);
-            const childKey = nodeKey(node.childVersion(child), keyHash, depth, child);
-            return decodeLeaf(loadNode(this.reader, childKey, true), childKey);
+            return loadLeaf(this.reader, node.childVersion(child), node.leafKeyHash(child));
           }
         }
       }
       const bit = 1 << slot;
       if ((node.children & bit) === 0) return undefined;
+      if ((node.leaves & bit) !== 0) {
+        return loadLeaf(this.reader, node.childVersion(slot), node.leafKeyHash(slot));
+      }
       key = nodeKey(node.childVersion(slot), keyHash, depth + 1);
       hash = node.childHash(slot);
-      leaf = (node.leaves & bit) !== 0;
     }
   }
 }

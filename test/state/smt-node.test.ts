@@ -8,6 +8,7 @@ import {
   decodeRootRef,
   encodeLeaf,
   encodeRootRef,
+  leafKey,
   nodeKey,
   rootNodeKey,
 } from "../../state/smt/node.js";
@@ -28,6 +29,8 @@ t.test("node keys: version, nibble count, packed nibbles", async (t) => {
   t.equal(toHex(nodeKey(v, path, 2, 7)), "000000000000010203ab70", "one deeper, at nibble 7");
   t.equal(toHex(nodeKey(v, path, 3, 9)), "000000000000010204abc9");
   t.equal(nodeKey(v, fromHex("ff".repeat(32)), 64).length, 9 + 32);
+  // A leaf is keyed by its key hash, as at the deepest position on its path.
+  t.same(leafKey(v, path), nodeKey(v, path, 64));
   // Keys of a later version sort after every key of an earlier one.
   const a = nodeKey(u64be(1n), fromHex("ff".repeat(32)), 64);
   const b = rootNodeKey(u64be(2n));
@@ -67,7 +70,7 @@ t.test("internal nodes round-trip, hash as the binary tree over their slots", as
   node.setNode(5, hash(2), u64be(4n));
   node.setLeaf(15, hash(3), u64be(5n), hash(0x5f));
   const bytes = node.encode();
-  t.equal(bytes.length, 5 + 3 * 40);
+  t.equal(bytes.length, 5 + 3 * 40 + 2 * 32, "leaf children carry their key hash");
   t.equal(toHex(bytes.subarray(0, 5)), "0280218001");
   const back = Internal.decode(bytes, rootNodeKey(u64be(9n)));
   t.same(back.hash(), node.hash());
@@ -81,11 +84,11 @@ t.test("internal nodes round-trip, hash as the binary tree over their slots", as
   t.equal(back.kind(3), LEAF);
   t.equal(back.kind(2), NODE);
   t.equal(back.loneLeaf(3), 15);
-  // Leaf key hashes are known in memory only, from writing (or reading) the leaf.
-  t.equal(node.leafKeyIs(0, hash(0x50)), true);
-  t.equal(node.leafKeyIs(0, hash(0x51)), false);
-  t.equal(node.leafKeyIs(5, hash(0x50)), undefined);
-  t.equal(back.leafKeyIs(0, hash(0x50)), undefined, "not stored");
+  // Leaf key hashes are stored, so an update needs no read of a leaf to place it.
+  t.equal(back.leafKeyIs(0, hash(0x50)), true);
+  t.equal(back.leafKeyIs(0, hash(0x51)), false);
+  t.same(back.leafKeyHash(15), hash(0x5f));
+  t.same(back.encode(), bytes);
   node.clear(5);
   t.equal(node.kind(2), LEAF, "removing the internal child lifts the leaf at 0");
   t.same(node.hashAt(2), hash(1));
@@ -106,7 +109,11 @@ t.test("malformed internal nodes are CORRUPT_NODE", async (t) => {
       Uint8Array.of(...bytes.subarray(0, 3), 0x80, 0x06, ...bytes.subarray(5)),
     ],
     ["no children", Uint8Array.of(2, 0, 0, 0, 0)],
-    ["a lone leaf", Uint8Array.of(2, 0, 2, 0, 2, ...bytes.subarray(5, 45))],
+    ["a lone leaf", Uint8Array.of(2, 0, 2, 0, 2, ...bytes.subarray(5, 77))],
+    [
+      "a leaf child without its key hash",
+      Uint8Array.of(...bytes.subarray(0, 45), ...bytes.subarray(77, 117)),
+    ],
   ];
   for (const [why, b] of cases)
     t.throws(() => Internal.decode(b, where), isCode("CORRUPT_NODE"), why);
@@ -119,8 +126,20 @@ t.test("root refs", async (t) => {
   const back = decodeRootRef(ref, 12n);
   t.same(back.hash, hash(9));
   t.same(back.version, u64be(12n));
+  t.equal(back.leaf, undefined);
+  const leafRef = encodeRootRef({ hash: hash(9), version: u64be(12n), leaf: hash(4) });
+  t.equal(leafRef.length, 72, "a one-leaf tree's ref names the leaf's key hash");
+  t.same(decodeRootRef(leafRef, 12n).leaf, hash(4));
+  t.same(decodeRootRef(leafRef, 12n).version, u64be(12n));
   t.equal(decodeRootRef(new Uint8Array(32), 1n).version, undefined);
-  for (const bad of [new Uint8Array(31), hash(1), new Uint8Array(40), new Uint8Array(41).fill(1)]) {
+  for (const bad of [
+    new Uint8Array(31),
+    hash(1),
+    new Uint8Array(40),
+    new Uint8Array(41).fill(1),
+    new Uint8Array(72),
+    new Uint8Array(71).fill(1),
+  ]) {
     t.throws(() => decodeRootRef(bad, 1n), isCode("CORRUPT_NODE"));
   }
 });

@@ -4,7 +4,14 @@ import { compareBytes, equalBytes, fromHex, toHex, u64be, utf8 } from "../../lib
 import { domainHash, sha256 } from "../../lib/hash.js";
 import { Internal } from "../../state/smt/internal.js";
 import { MemoryNodeStore } from "../../state/smt/memory-store.js";
-import { decodeLeaf, LEAF_TAG, nodeKey, rootNodeKey } from "../../state/smt/node.js";
+import {
+  decodeLeaf,
+  encodeLeaf,
+  LEAF_TAG,
+  leafKey,
+  nodeKey,
+  rootNodeKey,
+} from "../../state/smt/node.js";
 import { verifyProof } from "../../state/smt/proof.js";
 import { EMPTY_ROOT, JellyfishTree, SmtError, type TreeBatch } from "../../state/smt/tree.js";
 
@@ -93,12 +100,15 @@ function reachable(store: MemoryNodeStore, version: bigint, into = new Set<strin
     if (bytes[0] === LEAF_TAG) return;
     const node = Internal.decode(bytes, key);
     for (let slot = 0; slot < 16; slot++) {
-      if (node.children & (1 << slot)) {
+      if (node.leaves & (1 << slot)) {
+        visit(leafKey(node.childVersion(slot), node.leafKeyHash(slot)));
+      } else if (node.children & (1 << slot)) {
         visit(nodeKey(node.childVersion(slot), key.subarray(9), key[8]!, slot));
       }
     }
   };
-  visit(rootNodeKey(ref.subarray(32)));
+  const rootVersion = ref.subarray(32, 40);
+  visit(ref.length === 72 ? leafKey(rootVersion, ref.subarray(40)) : rootNodeKey(rootVersion));
   return into;
 }
 
@@ -512,14 +522,20 @@ t.test("checkRoot catches a root node that does not match the recorded root", as
   );
   const { store: single, tree: singleTree } = fresh();
   single.apply(singleTree.update(undefined, 1n, [[utf8("k"), utf8("v")]]));
-  const leafKey = rootNodeKey(u64be(1n));
-  const leaf = decodeLeaf(single.getNode(leafKey)!, leafKey);
+  const rootLeaf = leafKey(u64be(1n), domainHash("smt-key", utf8("k")));
+  const leaf = decodeLeaf(single.getNode(rootLeaf)!, rootLeaf);
   t.same(leaf.key, utf8("k"));
-  const forged = single.getNode(leafKey)!.slice();
+  const forged = single.getNode(rootLeaf)!.slice();
   forged[forged.length - 1] = "w".charCodeAt(0);
   t.throws(
-    () => new JellyfishTree(tampered(single, leafKey, forged)).checkRoot(1n),
+    () => new JellyfishTree(tampered(single, rootLeaf, forged)).checkRoot(1n),
     isCode("ROOT_MISMATCH"),
+  );
+  const otherKeys = encodeLeaf(domainHash("smt-key", utf8("j")), utf8("j"), utf8("v"));
+  t.throws(
+    () => new JellyfishTree(tampered(single, rootLeaf, otherKeys)).checkRoot(1n),
+    isCode("CORRUPT_NODE"),
+    "a record holding another key's leaf",
   );
 });
 

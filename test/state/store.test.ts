@@ -145,6 +145,19 @@ t.test("pruning keeps exactly the last N versions and deletes what they do not u
     lt: Uint8Array.of(buckets.smtNode.prefix + 1),
   });
   t.equal(stored.length, memory.nodeCount, "the store holds as many nodes as the pruned model");
+  const bucket = (prefix: number) =>
+    store.db.range({ gte: Uint8Array.of(prefix), lt: Uint8Array.of(prefix + 1) });
+  const roots = await bucket(buckets.smtRoot.prefix);
+  t.same(
+    roots.map(([k]) => toHex(k.subarray(1))),
+    [7n, 8n, 9n].map((v) => toHex(u64be(v))),
+    "only the kept versions' root refs remain",
+  );
+  const stale = await bucket(buckets.smtStale.prefix);
+  t.ok(
+    stale.every(([k]) => k.length === 9 && k[8]! > Number(heights) - keep + 1),
+    "no stale list of a pruned version remains",
+  );
   const key = heightWrites(SEED, heights, WRITES).find(([, v]) => v !== undefined)![0];
   for (let v = 1n; v <= heights; v++) {
     if (v > heights - BigInt(keep)) {
