@@ -97,18 +97,18 @@ export async function placeOrder(
     reject("TOO_MANY_PENDING", `at most ${MAX_OPEN_ORDERS} open orders`);
   }
   if (side === "sell") {
-    const { free, vintages } = await creditSummary(ctx, household.address);
+    const { free, vintages } = creditSummary(ctx, household.address);
     if (sellableOf(ctx, household.address, free, window.period) < qty) {
       reject("INSUFFICIENT_CREDITS");
     }
-    await lockCredits(ctx, household.address, qty, vintages);
+    lockCredits(ctx, household.address, qty, vintages);
     updateTradingAccount(ctx, household.address, (a) => ({ ...a, sellOrders: a.sellOrders + 1 }));
   } else {
     const { balance } = ctx.get(tables.account, household.address) ?? NEW_ACCOUNT;
     const floor = -policy.creditLimit;
     if (balance < floor) reject("IN_ARREARS");
     if (balance - account.lockedMoney - qty * price < floor) reject("INSUFFICIENT_FUNDS");
-    const { held } = await creditSummary(ctx, household.address);
+    const { held } = creditSummary(ctx, household.address);
     if (held + account.openBuyQty + qty > policy.holdingLimit) reject("HOLDING_LIMIT");
     updateTradingAccount(ctx, household.address, (a) => ({
       ...a,

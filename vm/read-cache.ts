@@ -1,0 +1,38 @@
+// A block's reads of the committed state, remembered for the rest of the block. The state under
+// a block does not change while it executes, so a key read again (the utility, its policy
+// snapshot, the totals, a household touched by several transactions) or a range scanned again
+// gives the same answer without another trip to the database. Scans are asynchronous page reads
+// on LevelDB, the dearest reads the vm makes. Lives for one block only: nothing is kept across
+// blocks, so memory grows with what one block reads.
+import { toHex } from "../lib/bytes.js";
+import type { ScanOptions, StateReader } from "../state/overlay.js";
+
+type Entries = Array<readonly [Uint8Array, Uint8Array]>;
+
+export class BlockReadCache implements StateReader {
+  private readonly values = new Map<string, Uint8Array | undefined>();
+  private readonly scans = new Map<string, Promise<Entries>>();
+
+  constructor(private readonly base: StateReader) {}
+
+  get(key: Uint8Array): Uint8Array | undefined {
+    const hex = toHex(key);
+    if (this.values.has(hex)) return this.values.get(hex);
+    const value = this.base.get(key);
+    this.values.set(hex, value);
+    return value;
+  }
+
+  // The promise is kept, so concurrent scans of one range share one read; callers get their
+  // own copy of the array, the entries being read-only bytes as StateReader promises.
+  async scan(prefix: Uint8Array, options: ScanOptions = {}): Promise<Entries> {
+    const { after, limit } = options;
+    const id = `${toHex(prefix)}/${after === undefined ? "" : toHex(after)}/${limit ?? ""}`;
+    let entries = this.scans.get(id);
+    if (!entries) {
+      entries = this.base.scan(prefix, options);
+      this.scans.set(id, entries);
+    }
+    return [...(await entries)];
+  }
+}
