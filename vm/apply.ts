@@ -21,6 +21,7 @@ import {
 import type { Event } from "./event.js";
 import { NEW_ACCOUNT } from "./model/account.js";
 import { defaultRegistry } from "./modules.js";
+import { BlockReadCache } from "./read-cache.js";
 import { OK, type Receipt, rejected } from "./receipt.js";
 import { tables } from "./tables.js";
 import { decodeTxBody, nonceProblem } from "./tx/decode.js";
@@ -71,7 +72,7 @@ export interface InvalidBlock {
 
 export async function applyBlock(input: ApplyBlockInput): Promise<AppliedBlock | InvalidBlock> {
   const registry = input.registry ?? defaultRegistry;
-  const overlay = new StateOverlay(input.state);
+  const overlay = new StateOverlay(new BlockReadCache(input.state));
   const params = readParams(input.state);
   if (input.block.chainId !== params.chainId) {
     return invalid("WRONG_CHAIN_ID", undefined, `the block is for chain ${input.block.chainId}`);

@@ -111,6 +111,7 @@ export const REJECT_CODES = {
   HOLDING_LIMIT: tx("the buy would take the household over the holding limit"),
   IN_ARREARS: tx("the household is in arrears (balance below minus its credit limit): no new buys"),
   SELF_TRADE: tx("the household has open orders on the other side"),
+  TOO_MANY_ORDERS: tx("the household already has the most open orders one household may have"),
   CROSS_UTILITY: tx("the counterparty is a household of another utility"),
 } as const satisfies Record<string, CodeInfo>;
 

@@ -2,7 +2,7 @@
 // typed access to the state (through an overlay, so a refused transaction's writes can be
 // dropped), the event sink, and the block's effects beyond state (validator-set updates).
 
-import { decode, encode } from "../lib/codec.js";
+import { decode, encode, type Schema } from "../lib/codec.js";
 import type { Evidence } from "../lib/evidence.js";
 import type { Validator } from "../lib/validator.js";
 import type { ScanOptions, StateReader, StateWriter } from "../state/overlay.js";
@@ -60,6 +60,29 @@ export function readParams(state: StateReader): Params {
   return decode(tables.params.schema, bytes);
 }
 
+// Records decoded from state, by the bytes they were decoded from. A block reads the same
+// records over and over (the utility, its policy snapshot, a household in its authorise check
+// and again in its handler), and the state hands back the same bytes object for a key until it
+// is written again (an overlay keeps what was set, the block's read cache what was read), so
+// decoding once is enough. The values are frozen: a memo shared this way must never change, and
+// handlers build new records rather than editing the ones they read.
+const decodedRecords = new WeakMap<Uint8Array, { schema: Schema<unknown>; value: unknown }>();
+
+function decodeRecord<V>(schema: Schema<V>, bytes: Uint8Array): V {
+  const hit = decodedRecords.get(bytes);
+  if (hit?.schema === schema) return hit.value as V;
+  const value = deepFreeze(decode(schema, bytes));
+  decodedRecords.set(bytes, { schema, value });
+  return value;
+}
+
+/** Freezes plain objects and arrays all the way down (byte arrays cannot be frozen). */
+function deepFreeze<V>(value: V): V {
+  if (typeof value !== "object" || value === null || ArrayBuffer.isView(value)) return value;
+  for (const inner of Object.values(value)) deepFreeze(inner);
+  return Object.freeze(value);
+}
+
 /** Read-only state access: what authorisation checks get, in blocks and in the mempool. */
 export class StateView {
   constructor(
@@ -70,7 +93,7 @@ export class StateView {
 
   get<K, V>(table: Table<K, V>, key: K): V | undefined {
     const bytes = this.state.get(table.key(key));
-    return bytes === undefined ? undefined : decode(table.schema, bytes);
+    return bytes === undefined ? undefined : decodeRecord(table.schema, bytes);
   }
 
   /** The record, or a refusal with `code` if there is none. */
@@ -82,7 +105,7 @@ export class StateView {
   one<V>(singleton: Singleton<V>): V {
     const bytes = this.state.get(singleton.key);
     if (bytes === undefined) throw new Error(`state has no ${singleton.name} record`);
-    return decode(singleton.schema, bytes);
+    return decodeRecord(singleton.schema, bytes);
   }
 
   /** The period the block's time falls in; undefined before the first period starts. */

@@ -68,6 +68,8 @@ export const PREFIX = {
   householdOrder: 0x47,
   /** utility id ‖ period(u64) ‖ side(1) ‖ rank → orderId: the `paper` mode's service queues. */
   paperQueue: 0x48,
+  /** household address(20) → the vintages it holds credits of, ascending (settlement module). */
+  creditVintages: 0x49,
 
   /** household address(20) ‖ period(u64) → Statement. */
   statement: 0x50,
@@ -143,6 +145,7 @@ export const keys = {
     key(PREFIX.credits, address(household), u64be(vintage)),
   /** Every vintage a household holds, oldest first. */
   creditsOf: (household: Uint8Array) => key(PREFIX.credits, address(household)),
+  creditVintages: (household: Uint8Array) => key(PREFIX.creditVintages, address(household)),
   order: (id: Uint8Array) => key(PREFIX.order, hash(id)),
   /**
    * Buys are keyed by (2^64 − 1 − price) so that an ascending scan of either side meets the

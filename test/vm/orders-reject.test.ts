@@ -135,7 +135,7 @@ t.test("a household may not open more than 16 orders", async (t) => {
     h.actor("a"),
     "placeOrder",
     { side: "sell", qty: 1n, price: 200n, expiry: MAX },
-    "TOO_MANY_PENDING",
+    "TOO_MANY_ORDERS",
   );
 });
 

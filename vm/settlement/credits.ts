@@ -2,8 +2,7 @@
 // household and vintage (the period that minted it). `locked` is the part sell orders hold, so
 // free = amount − locked. Credits come into existence only here, by minting at finalisation;
 // the chain's totals count them so that the credit invariant can be checked at every block.
-import { readU64be } from "../../lib/bytes.js";
-import { decode, type Infer, struct, u64 } from "../../lib/codec.js";
+import { type Infer, list, struct, u64 } from "../../lib/codec.js";
 import type { ExecutionContext, StateView } from "../context.js";
 import { keys } from "../keys.js";
 import { type Table, table, tables } from "../tables.js";
@@ -16,6 +15,16 @@ const NONE: CreditHolding = { amount: 0n, locked: 0n };
 /** (household, vintage) → the credits of that vintage the household holds. */
 export const creditsTable: Table<readonly [household: Uint8Array, vintage: bigint], CreditHolding> =
   table("credits", ([household, vintage]) => keys.credits(household, vintage), CreditHoldingSchema);
+
+/**
+ * household → the vintages it holds, ascending: which holdings exist, so that reading them all
+ * takes one lookup per vintage instead of a range scan of the database. Kept by putHolding.
+ */
+export const creditVintagesTable: Table<Uint8Array, bigint[]> = table(
+  "creditVintages",
+  (household) => keys.creditVintages(household),
+  list(u64, 1 << 16),
+);
 
 export function creditHolding(
   view: StateView,
@@ -34,7 +43,7 @@ export function mintCredits(
 ): void {
   if (amount <= 0n) throw new RangeError("minting needs a positive amount");
   const held = creditHolding(ctx, household, vintage);
-  ctx.put(creditsTable, [household, vintage], { ...held, amount: held.amount + amount });
+  putHolding(ctx, household, vintage, { ...held, amount: held.amount + amount });
   const totals = ctx.one(tables.totals);
   ctx.putOne(tables.totals, { ...totals, creditsMinted: totals.creditsMinted + amount });
 }
@@ -44,13 +53,37 @@ export interface VintageHolding extends CreditHolding {
 }
 
 /** Every vintage the household holds, oldest first. */
-export async function creditsOf(
+export function creditsOf(view: StateView, household: Uint8Array): VintageHolding[] {
+  const vintages = view.get(creditVintagesTable, household) ?? [];
+  return vintages.map((vintage) => ({ vintage, ...creditHolding(view, household, vintage) }));
+}
+
+/**
+ * Writes a holding, deleting it when it is empty, and keeps the household's list of vintages in
+ * step: the only way holdings change.
+ */
+export function putHolding(
   ctx: ExecutionContext,
   household: Uint8Array,
-): Promise<VintageHolding[]> {
-  const rows = await ctx.scan(keys.creditsOf(household));
-  return rows.map(([key, value]) => ({
-    vintage: readU64be(key, key.length - 8),
-    ...decode(CreditHoldingSchema, value),
-  }));
+  vintage: bigint,
+  holding: CreditHolding,
+): void {
+  if (holding.amount < 0n || holding.locked < 0n || holding.locked > holding.amount) {
+    throw new Error(`credit holding of vintage ${vintage} would break its bounds`);
+  }
+  const vintages = ctx.get(creditVintagesTable, household) ?? [];
+  const at = vintages.indexOf(vintage);
+  if (holding.amount === 0n) {
+    ctx.delete(creditsTable, [household, vintage]);
+    if (at < 0) return;
+    const rest = vintages.filter((v) => v !== vintage);
+    if (rest.length === 0) ctx.delete(creditVintagesTable, household);
+    else ctx.put(creditVintagesTable, household, rest);
+    return;
+  }
+  ctx.put(creditsTable, [household, vintage], holding);
+  if (at < 0) {
+    const sorted = [...vintages, vintage].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    ctx.put(creditVintagesTable, household, sorted);
+  }
 }

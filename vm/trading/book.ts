@@ -97,7 +97,7 @@ export async function closeOrder(
 ): Promise<void> {
   deleteIndexes(ctx, order);
   if (order.side === "sell") {
-    await releaseCredits(ctx, order.owner, order.qty);
+    releaseCredits(ctx, order.owner, order.qty);
     updateTradingAccount(ctx, order.owner, (a) => ({ ...a, sellOrders: a.sellOrders - 1 }));
   } else {
     updateTradingAccount(ctx, order.owner, (a) => ({

@@ -39,11 +39,11 @@ export async function settleCompliance(
   }
   if (obligation === 0n) return;
 
-  const { vintages } = await creditSummary(ctx, address);
+  const { vintages } = creditSummary(ctx, address);
   let usable = 0n;
   for (const v of vintages) if (v.vintage <= k) usable += v.amount - v.locked;
   const surrendered = minQty(usable, obligation);
-  if (surrendered > 0n) await takeFreeCredits(ctx, address, surrendered, k);
+  if (surrendered > 0n) takeFreeCredits(ctx, address, surrendered, k);
   retireCredits(ctx, "creditsSurrendered", surrendered);
   const uncovered = obligation - surrendered;
   const penalty = uncovered * periodRecord(ctx, utility, k).policy.penaltyPrice;

@@ -22,7 +22,7 @@ export async function expireVintages(
   household: Household,
 ): Promise<void> {
   const address = household.address;
-  const due = (await creditsOf(ctx, address)).filter(
+  const due = creditsOf(ctx, address).filter(
     (h) => h.vintage + BigInt(periodPolicy(ctx, utility, h.vintage).creditLifetime) <= j,
   );
   if (due.length === 0) return;

@@ -14,7 +14,7 @@ import {
   type CreditHolding,
   creditHolding,
   creditsOf,
-  creditsTable,
+  putHolding,
   type VintageHolding,
 } from "../settlement/credits.js";
 import { statementOf } from "../settlement/statement.js";
@@ -71,11 +71,8 @@ export interface CreditSummary {
   readonly locked: bigint;
 }
 
-export async function creditSummary(
-  ctx: ExecutionContext,
-  household: Uint8Array,
-): Promise<CreditSummary> {
-  const vintages = await creditsOf(ctx, household);
+export function creditSummary(view: StateView, household: Uint8Array): CreditSummary {
+  const vintages = creditsOf(view, household);
   let held = 0n;
   let locked = 0n;
   for (const v of vintages) {
@@ -105,39 +102,26 @@ export function sellableOf(
   return free > owed ? free - owed : 0n;
 }
 
-export async function sellableCredits(
-  ctx: ExecutionContext,
+export function sellableCredits(
+  view: StateView,
   household: Uint8Array,
   period: bigint | undefined,
-): Promise<bigint> {
-  return sellableOf(ctx, household, (await creditSummary(ctx, household)).free, period);
-}
-
-function putHolding(
-  ctx: ExecutionContext,
-  household: Uint8Array,
-  vintage: bigint,
-  holding: CreditHolding,
-): void {
-  if (holding.amount < 0n || holding.locked < 0n || holding.locked > holding.amount) {
-    throw new Error(`credit holding of vintage ${vintage} would break its bounds`);
-  }
-  if (holding.amount === 0n) ctx.delete(creditsTable, [household, vintage]);
-  else ctx.put(creditsTable, [household, vintage], holding);
+): bigint {
+  return sellableOf(view, household, creditSummary(view, household).free, period);
 }
 
 /** Walks the vintages oldest first, taking up to `qty` where `room` allows; throws if short. */
-async function walk(
+function walk(
   ctx: ExecutionContext,
   household: Uint8Array,
   qty: bigint,
   room: (h: VintageHolding) => bigint,
   apply: (h: VintageHolding, take: bigint) => CreditHolding,
   current?: readonly VintageHolding[],
-): Promise<CreditChunk[]> {
+): CreditChunk[] {
   const chunks: CreditChunk[] = [];
   let left = qty;
-  for (const h of current ?? (await creditsOf(ctx, household))) {
+  for (const h of current ?? creditsOf(ctx, household)) {
     if (left === 0n) break;
     const r = room(h);
     const take = minQty(r, left);

@@ -8,7 +8,7 @@
 //   open window, period k); PRICE_OUT_OF_BAND outside k's [floorPrice, penaltyPrice];
 // - BAD_EXPIRY for an expiry not after the block time; a later one is capped at k's
 //   tradingEndsAt (so a wallet wanting "good for the window" sends 2^64 − 1);
-// - SELF_TRADE if the household has open orders on the other side; TOO_MANY_PENDING past
+// - SELF_TRADE if the household has open orders on the other side; TOO_MANY_ORDERS past
 //   MAX_OPEN_ORDERS;
 // - a sell: INSUFFICIENT_CREDITS unless free credits − owed ≥ qty, where owed is the Σ of its
 //   obligations still waiting for compliance (it may sell only credits above them);
@@ -94,21 +94,21 @@ export async function placeOrder(
   const account = tradingAccount(ctx, household.address);
   if ((side === "buy" ? account.sellOrders : account.buyOrders) > 0) reject("SELF_TRADE");
   if (account.buyOrders + account.sellOrders >= MAX_OPEN_ORDERS) {
-    reject("TOO_MANY_PENDING", `at most ${MAX_OPEN_ORDERS} open orders`);
+    reject("TOO_MANY_ORDERS", `at most ${MAX_OPEN_ORDERS} open orders`);
   }
   if (side === "sell") {
-    const { free, vintages } = await creditSummary(ctx, household.address);
+    const { free, vintages } = creditSummary(ctx, household.address);
     if (sellableOf(ctx, household.address, free, window.period) < qty) {
       reject("INSUFFICIENT_CREDITS");
     }
-    await lockCredits(ctx, household.address, qty, vintages);
+    lockCredits(ctx, household.address, qty, vintages);
     updateTradingAccount(ctx, household.address, (a) => ({ ...a, sellOrders: a.sellOrders + 1 }));
   } else {
     const { balance } = ctx.get(tables.account, household.address) ?? NEW_ACCOUNT;
     const floor = -policy.creditLimit;
     if (balance < floor) reject("IN_ARREARS");
     if (balance - account.lockedMoney - qty * price < floor) reject("INSUFFICIENT_FUNDS");
-    const { held } = await creditSummary(ctx, household.address);
+    const { held } = creditSummary(ctx, household.address);
     if (held + account.openBuyQty + qty > policy.holdingLimit) reject("HOLDING_LIMIT");
     updateTradingAccount(ctx, household.address, (a) => ({
       ...a,

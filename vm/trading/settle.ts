@@ -65,7 +65,7 @@ async function sell(
   price: bigint,
 ): Promise<CreditChunk[]> {
   const order = matched.order(id);
-  const chunks = await takeLockedCredits(ctx, order.owner, qty);
+  const chunks = takeLockedCredits(ctx, order.owner, qty);
   adjustBalance(ctx, order.owner, qty * price);
   book(ctx, order, qty, price, matched);
   return chunks;

@@ -189,7 +189,7 @@ async function openMarket(
   }
   if (sell) await placeStanding(ctx, household, k, "sell", surplus, sell.price, tradingEndsAt);
   if (buy) {
-    const { free, held } = await creditSummary(ctx, household.address);
+    const { free, held } = creditSummary(ctx, household.address);
     const shortfall = obligation - free;
     const cover = affordable(ctx, household.address, held, buy.price, policy);
     const qty = minQty(shortfall, cover);

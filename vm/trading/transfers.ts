@@ -34,8 +34,8 @@ export const transferCreditsHandler = defineHandler("transferCredits", {
     if (held.amount - held.locked < qty) reject("INSUFFICIENT_CREDITS");
     const utility = ctx.need(tables.utility, to.utility, "UNKNOWN_UTILITY");
     const period = openWindow(ctx, utility)?.period;
-    if ((await sellableCredits(ctx, from.address, period)) < qty) reject("INSUFFICIENT_CREDITS");
-    const receiving = await creditSummary(ctx, to.address);
+    if (sellableCredits(ctx, from.address, period) < qty) reject("INSUFFICIENT_CREDITS");
+    const receiving = creditSummary(ctx, to.address);
     const openBuys = tradingAccount(ctx, to.address).openBuyQty;
     if (receiving.held + openBuys + qty > marketPolicy(ctx, utility).holdingLimit) {
       reject("HOLDING_LIMIT");

@@ -1,0 +1,43 @@
+// A block's reads of the committed state, remembered for the rest of the block. The state under
+// a block does not change while it executes, so a key read again (the utility, its policy
+// snapshot, the totals, a household touched by several transactions) or a range scanned again
+// gives the same answer without another trip to the database. Scans are asynchronous page reads
+// on LevelDB, the dearest reads the vm makes. Lives for one block only: nothing is kept across
+// blocks, so memory grows with what one block reads.
+import type { ScanOptions, StateReader } from "../state/overlay.js";
+
+type Entries = Array<readonly [Uint8Array, Uint8Array]>;
+
+/** A key as a string of one char per byte: cheaper to build than hex, and as unique. */
+function id(key: Uint8Array): string {
+  return String.fromCharCode.apply(null, key as unknown as number[]);
+}
+
+export class BlockReadCache implements StateReader {
+  private readonly values = new Map<string, Uint8Array | undefined>();
+  private readonly scans = new Map<string, Promise<Entries>>();
+
+  constructor(private readonly base: StateReader) {}
+
+  get(key: Uint8Array): Uint8Array | undefined {
+    const k = id(key);
+    if (this.values.has(k)) return this.values.get(k);
+    const value = this.base.get(key);
+    this.values.set(k, value);
+    return value;
+  }
+
+  // The promise is kept, so concurrent scans of one range share one read; callers get their
+  // own copy of the array, the entries being read-only bytes as StateReader promises.
+  async scan(prefix: Uint8Array, options: ScanOptions = {}): Promise<Entries> {
+    const { after, limit } = options;
+    // U+0100 is no byte's char, so the parts cannot run into each other.
+    const range = `${id(prefix)}\u0100${after === undefined ? "" : id(after)}\u0100${limit ?? ""}`;
+    let entries = this.scans.get(range);
+    if (!entries) {
+      entries = this.base.scan(prefix, options);
+      this.scans.set(range, entries);
+    }
+    return [...(await entries)];
+  }
+}
