@@ -108,44 +108,58 @@ type Input =
   | { readonly to: "voteBitmaps"; readonly height: bigint; readonly round: number }
   | { readonly to: "sync"; readonly items: BlockWithCommit[]; readonly start: bigint };
 
+/** What the teardown-taking fixtures need of a tap Test. */
+export interface Scope {
+  teardown(fn: () => unknown): void;
+}
+
+/**
+ * A node at height 4 (three blocks committed) with a follower's consensus driver, started or
+ * not, whose catch-all log lines go to `caught`; valid votes for the heights around its own and
+ * a valid proposal for its height, signed by the genesis validator.
+ */
+export async function gossipNode(scope: Scope, options: { readonly start: boolean }) {
+  const caught: string[] = [];
+  const source = await startNode(scope);
+  for (let i = 0; i < 3; i++) await source.produce();
+  const { chain, mempool } = source;
+  const height = chain.head().height + 1n;
+  const driver = new ConsensusDriver({
+    chain,
+    network: NOOP_NETWORK,
+    evidencePool: new EvidencePool(chain),
+    mempool,
+    logger: catchAllLog(caught),
+  });
+  if (options.start) driver.start();
+  scope.teardown(() => driver.stop());
+  const votes = [
+    vote(height, "prevote", hash32(1)),
+    vote(height, "precommit"),
+    vote(height + 1n, "prevote"),
+    vote(height - 1n, "precommit", hash32(2)),
+  ];
+  source.clock.advance(1000n);
+  const proposal = await proposalFor(chain, mempool, source.clock.now());
+  return { source, chain, mempool, driver, caught, height, votes, proposal };
+}
+
 export const gossipTarget: FuzzTarget = {
   name: "gossip",
   async run(runs: number, seed: number): Promise<FuzzReport> {
     const teardown: Array<() => unknown> = [];
     const scope = { teardown: (fn: () => unknown) => void teardown.push(fn) };
-    const caught: string[] = [];
     try {
-      const genesis = buildGenesis(genesisJson([1]));
-      const source = await startNode(scope);
-      for (let i = 0; i < 3; i++) await source.produce();
-      const { chain, mempool } = source;
-      const height = chain.head().height + 1n;
-      const driver = new ConsensusDriver({
-        chain,
-        network: NOOP_NETWORK,
-        evidencePool: new EvidencePool(chain),
-        mempool,
-        logger: catchAllLog(caught),
-      });
-      driver.start();
-      teardown.push(() => driver.stop());
+      const node = await gossipNode(scope, { start: true });
+      const { source, chain, mempool, driver, caught, height, votes, proposal } = node;
       // A node behind, fed blocks by a peer.
-      const behind = await openChain(scope, genesis);
+      const behind = await openChain(scope, buildGenesis(genesisJson([1])));
       const sync = new Sync({ chain: behind.chain, network: NOOP_NETWORK, pollIntervalMs: 0 });
       const serving = new Sync({ chain, network: NOOP_NETWORK, pollIntervalMs: 0 });
       const served = [1n, 2n, 3n].map((h) => ({
         block: source.store.getBlock(h)!,
         commit: source.store.getCommit(h)!,
       }));
-
-      const votes = [
-        vote(height, "prevote", hash32(1)),
-        vote(height, "precommit"),
-        vote(height + 1n, "prevote"),
-        vote(height - 1n, "precommit", hash32(2)),
-      ];
-      source.clock.advance(1000n);
-      const proposal = await proposalFor(chain, mempool, source.clock.now());
       const evidence = encodeEvidence(
         duplicateVoteEvidence(votes[0]!, vote(height, "prevote", hash32(3))),
       );
