@@ -18,7 +18,7 @@ import { methods } from "../../../rpc/methods.js";
 import { validate } from "../../../rpc/schema.js";
 import { type RpcNode, startNode } from "../../rpc/rpc-fixtures.js";
 import { actor, hash32 } from "../../vm/helpers.js";
-import { check, FuzzFailure, type FuzzReport, type FuzzTarget } from "./fuzz.js";
+import { byteInputs, check, FuzzFailure, type FuzzReport, type FuzzTarget } from "./fuzz.js";
 import { seedTxs } from "./seeds.js";
 
 // -----------------------------------------------------------------------------------------------
@@ -131,7 +131,10 @@ function nested(depth: number, kind: "array" | "object"): string {
 }
 
 const methodName = fc.oneof(
-  { weight: 6, arbitrary: fc.constantFrom(...methods.map((m) => m.name)) },
+  {
+    weight: 6,
+    arbitrary: fc.constantFrom(...methods.map((m) => m.name), "tx_send", "tx_send", "tx_send"),
+  },
   { weight: 1, arbitrary: fc.constantFrom(...PROTO_KEYS, "", "rpc.discover", "subscribe ") },
   { weight: 1, arbitrary: json },
 );
@@ -157,8 +160,10 @@ function paramsFor(method: unknown): fc.Arbitrary<unknown> {
   const required = new Set((spec.params.required ?? []) as string[]);
   const entries = Object.entries(properties).map(([key, schema]) => {
     const fitting = PLAIN.filter((v) => validate(schema, v) === undefined);
+    const plausible = fitting.length > 0 ? fc.constantFrom(...fitting) : json;
     const value = fc.oneof(
-      { weight: 4, arbitrary: fitting.length > 0 ? fc.constantFrom(...fitting) : json },
+      // tx_send's transaction: signed and mutated transactions, so the mempool's path is tried.
+      { weight: 4, arbitrary: key === "tx" ? byteInputs(seedTxs()).map(hex) : plausible },
       { weight: 1, arbitrary: json },
     );
     const keep = required.has(key) ? fc.constant(true) : fc.boolean();
