@@ -4,12 +4,15 @@
 // household's standing orders and nothing else; a signed transaction replayed — later on the
 // same chain, or on another chain — is refused. Each refusal has its specific reject code and
 // changes nothing but the signer's nonce.
-import t from "tap";
+import t, { type Test } from "tap";
 import { meterPublicKeyOf, signMeter } from "../../lib/meter-key.js";
 import { checkTxStateful, checkTxStateless } from "../../vm/check.js";
+import type { RejectCode } from "../../vm/codes.js";
 import { type Reading, readingSignBytes } from "../../vm/model/reading.js";
+import type { PayloadOf, TxTypeName } from "../../vm/tx/types.js";
 import { registration } from "../node/chain-fixtures.js";
 import {
+  type Actor,
   actor,
   codeOf,
   expectRefused,
@@ -39,6 +42,22 @@ async function setup(chainId = "wattcap-test"): Promise<TestChain> {
   return chain;
 }
 
+/** A transaction type with a payload of that type. */
+type Action = { [N in TxTypeName]: readonly [N, PayloadOf<N>] }[TxTypeName];
+
+/** Runs each action as `signer`, expecting `code` and no change but the nonce. */
+async function refuseAll(
+  t: Test,
+  chain: TestChain,
+  signer: Actor,
+  code: RejectCode,
+  actions: readonly Action[],
+): Promise<void> {
+  for (const [type, payload] of actions) {
+    await expectRefused(t, chain, signer, type, payload as PayloadOf<typeof type>, code);
+  }
+}
+
 t.test("an operator cannot act on another utility's households", async (t) => {
   const chain = await setup();
   const reading = (time: bigint, meter: number) => ({
@@ -47,119 +66,54 @@ t.test("an operator cannot act on another utility's households", async (t) => {
     registers: [0n],
     signature: undefined,
   });
-  const u0Household = a.address;
-  await expectRefused(
-    t,
-    chain,
-    op1,
-    "closeHousehold",
-    { household: u0Household, reference: "move-out" },
-    "NOT_AUTHORISED",
-  );
-  await expectRefused(
-    t,
-    chain,
-    op1,
-    "replaceMeter",
-    {
-      household: u0Household,
-      meterIdHash: hash32(9),
-      meterKey: undefined,
-      oldFinal: reading(T0 + 5000n, 1),
-      newFirst: reading(T0 + 5000n, 9),
-    },
-    "NOT_AUTHORISED",
-  );
-  await expectRefused(
-    t,
-    chain,
-    op1,
-    "recordCharge",
-    { household: u0Household, amount: 100n, reference: "bill-1" },
-    "NOT_AUTHORISED",
-  );
-  await expectRefused(
-    t,
-    chain,
-    op1,
-    "postCorrection",
-    { household: u0Household, period: 0n, reason: "other", consumptionDelta: 5n, reference: "c" },
-    "NOT_AUTHORISED",
-  );
-  await expectRefused(
-    t,
-    chain,
-    op1,
-    "completeKeyRotation",
-    { household: u0Household },
-    "NOT_AUTHORISED",
-  );
+  const household = a.address;
+  await refuseAll(t, chain, op1, "NOT_AUTHORISED", [
+    ["closeHousehold", { household, reference: "move-out" }],
+    [
+      "replaceMeter",
+      {
+        household,
+        meterIdHash: hash32(9),
+        meterKey: undefined,
+        oldFinal: reading(T0 + 5000n, 1),
+        newFirst: reading(T0 + 5000n, 9),
+      },
+    ],
+    ["recordCharge", { household, amount: 100n, reference: "bill-1" }],
+    [
+      "postCorrection",
+      { household, period: 0n, reason: "other", consumptionDelta: 5n, reference: "c" },
+    ],
+    ["completeKeyRotation", { household }],
+  ]);
   // Bill references are each utility's own: u1 cannot reverse u0's payment.
-  const paid = await chain.run(op0, "recordPayment", {
-    household: u0Household,
-    amount: 100n,
-    reference: "pay-1",
-  });
+  const paid = await chain.run(op0, "recordPayment", { household, amount: 100n, reference: "p" });
   t.equal(codeOf(paid.receipt), "ok", "the household's own utility may bill it");
-  await expectRefused(
-    t,
-    chain,
-    op1,
-    "reverseBillRecord",
-    { reference: "pay-1" },
-    "UNKNOWN_REFERENCE",
-  );
+  await refuseAll(t, chain, op1, "UNKNOWN_REFERENCE", [["reverseBillRecord", { reference: "p" }]]);
   // The control: its own utility may close it.
-  const closed = await chain.run(op0, "closeHousehold", { household: u0Household, reference: "m" });
+  const closed = await chain.run(op0, "closeHousehold", { household, reference: "m" });
   t.equal(codeOf(closed.receipt), "ok", "the household's own utility may close it");
 });
 
 t.test("a household cannot act for another household or take a utility's role", async (t) => {
   const chain = await setup();
-  await expectRefused(
-    t,
-    chain,
-    b,
-    "clearStandingOrder",
-    { household: a.address, side: "sell" },
-    "NOT_AUTHORISED",
-  );
-  await expectRefused(
-    t,
-    chain,
-    c,
-    "setStandingOrder",
-    { household: a.address, side: "buy", price: 100n },
-    "NOT_AUTHORISED",
-  );
-  await expectRefused(
-    t,
-    chain,
-    a,
-    "recordPayment",
-    { household: a.address, amount: 1_000_000n, reference: "self" },
-    "NOT_AUTHORISED",
-  );
-  await expectRefused(
-    t,
-    chain,
-    a,
-    "submitReadings",
-    {
-      readings: [
-        { meterIdHash: hash32(1), time: T0 + 1500n, registers: [0n], signature: undefined },
-      ],
-    },
-    "NOT_AUTHORISED",
-  );
-  await expectRefused(
-    t,
-    chain,
-    a,
-    "requestKeyRotation",
-    { household: b.address, newKey: a.address },
-    "NOT_AUTHORISED",
-  );
+  const reading = {
+    meterIdHash: hash32(1),
+    time: T0 + 1500n,
+    registers: [0n],
+    signature: undefined,
+  };
+  await refuseAll(t, chain, b, "NOT_AUTHORISED", [
+    ["clearStandingOrder", { household: a.address, side: "sell" }],
+  ]);
+  await refuseAll(t, chain, c, "NOT_AUTHORISED", [
+    ["setStandingOrder", { household: a.address, side: "buy", price: 100n }],
+  ]);
+  await refuseAll(t, chain, a, "NOT_AUTHORISED", [
+    ["recordPayment", { household: a.address, amount: 1_000_000n, reference: "self" }],
+    ["submitReadings", { readings: [reading] }],
+    ["requestKeyRotation", { household: b.address, newKey: a.address }],
+  ]);
 });
 
 t.test("a delegated app key sets standing orders and does nothing else", async (t) => {
@@ -171,49 +125,15 @@ t.test("a delegated app key sets standing orders and does nothing else", async (
     price: 100n,
   });
   t.equal(codeOf(set.receipt), "ok", "its household's standing order");
-  const order = { side: "sell" as const, qty: 1n, price: 100n, expiry: MAX };
-  await expectRefused(t, chain, app, "placeOrder", order, "NOT_AUTHORISED");
-  await expectRefused(t, chain, app, "cancelOrder", { orderId: hash32(1) }, "NOT_AUTHORISED");
-  await expectRefused(
-    t,
-    chain,
-    app,
-    "replaceOrder",
-    { orderId: hash32(1), qty: 1n, price: 100n, expiry: MAX },
-    "NOT_AUTHORISED",
-  );
-  await expectRefused(
-    t,
-    chain,
-    app,
-    "transferCredits",
-    { to: b.address, vintage: 1n, qty: 1n },
-    "NOT_AUTHORISED",
-  );
-  await expectRefused(
-    t,
-    chain,
-    app,
-    "delegateAppKey",
-    { appKey: actor(91).address },
-    "NOT_AUTHORISED",
-  );
-  await expectRefused(
-    t,
-    chain,
-    app,
-    "cancelKeyRotation",
-    { household: a.address },
-    "NOT_AUTHORISED",
-  );
-  await expectRefused(
-    t,
-    chain,
-    app,
-    "setStandingOrder",
-    { household: b.address, side: "sell", price: 100n },
-    "NOT_AUTHORISED",
-  );
+  await refuseAll(t, chain, app, "NOT_AUTHORISED", [
+    ["placeOrder", { side: "sell", qty: 1n, price: 100n, expiry: MAX }],
+    ["cancelOrder", { orderId: hash32(1) }],
+    ["replaceOrder", { orderId: hash32(1), qty: 1n, price: 100n, expiry: MAX }],
+    ["transferCredits", { to: b.address, vintage: 1n, qty: 1n }],
+    ["delegateAppKey", { appKey: actor(91).address }],
+    ["cancelKeyRotation", { household: a.address }],
+    ["setStandingOrder", { household: b.address, side: "sell", price: 100n }],
+  ]);
 });
 
 t.test("a signed transaction replayed later on the same chain is refused", async (t) => {
