@@ -107,6 +107,7 @@ export class World {
       payload,
       signer: signer.publicKey,
     };
+    // No nonce below 0 exists to be "too low"; a gap is as broken.
     if (body.nonce < 0n) body.nonce = nonce + 2n;
     const encoded = encodeTx(signTx(body, signer.secretKey));
     const id = txId(encoded);
