@@ -295,7 +295,10 @@ export class ConsensusDriver {
       const checked = this.#checkProposal(data);
       if (checked !== "ok") return checked.verdict;
       const { height } = decodeProposalEnvelope(data).proposal.proposal;
-      if (height > this.#height) return this.#bufferMessage({ kind: "proposal", height, data });
+      // Before start() (the network may deliver first) the height has not begun either.
+      if (height > this.#height || !this.#started) {
+        return this.#bufferMessage({ kind: "proposal", height, data });
+      }
       return await this.#enqueue(() => this.#acceptProposal(data, from));
     } catch (error) {
       if (error instanceof DriverStopped) return "ignore";
@@ -524,12 +527,12 @@ export class ConsensusDriver {
     if (index < 0) return "reject";
     if (!verifyVote(signed, set[index]!.publicKey)) return "reject";
     const kept: KeptVote = { signed, bytes: data };
-    // A vote kept in the book is never fed twice, so one for the next height is kept only if
-    // the buffer has room to feed it later.
-    if (v.height > this.#height && this.#buffer.length >= this.#maxBuffered) return "ignore";
+    // A vote kept in the book is never fed twice, so one for a height not begun (the next, or
+    // ours before start()) is kept only if the buffer has room to feed it later.
+    const later = v.height > this.#height || (v.height === this.#height && !this.#started);
+    if (later && this.#buffer.length >= this.#maxBuffered) return "ignore";
     if (!this.#votes.add(v.height, v.round, index, kept)) return "ignore";
-    if (v.height > this.#height)
-      return this.#bufferMessage({ kind: "vote", height: v.height, index, kept });
+    if (later) return this.#bufferMessage({ kind: "vote", height: v.height, index, kept });
     if (v.height === this.#height) this.#post(() => this.#feedVote(v.height, index, kept));
     return "accept";
   }

@@ -92,7 +92,7 @@ export interface TestChain {
  * so a test can reopen it), with a manual clock just after genesis.
  */
 export async function openChain(
-  t: Test,
+  t: Pick<Test, "teardown">,
   genesis: ChainGenesis,
   options: ChainOptions = {},
   dir?: string,

@@ -48,7 +48,7 @@ export interface RpcResponse {
 }
 
 export async function startNode(
-  t: Test,
+  t: Pick<Test, "teardown">,
   options: RpcServerOptions = {},
   genesis = buildGenesis(genesisJson([1])),
 ): Promise<RpcNode> {
