@@ -2,7 +2,6 @@
 // layer) against an honest majority: whatever it does, the honest three stay safe and live,
 // and the offender is evidenced on chain or scored down and cut off.
 import t, { type Test } from "tap";
-import { to0x } from "../../lib/bytes.js";
 import { WattcapClient } from "../../rpc/client/index.js";
 import { conflictingVotes, divergence, Testnet } from "../harness/testnet.js";
 
