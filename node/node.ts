@@ -6,6 +6,7 @@ import type { Logger } from "../lib/log.js";
 import { txId } from "../lib/tx.js";
 import { VerifyPool } from "../lib/verify-pool.js";
 import { RpcServer } from "../rpc/server.js";
+import { StoreError } from "../state/errors.js";
 import { Store } from "../state/store.js";
 import type { RejectCode } from "../vm/codes.js";
 import { Chain, type CommittedBlock } from "./chain.js";
@@ -182,6 +183,8 @@ export class WattcapNode {
         nodeLog.warn({ bytes: opened.truncatedBytes }, "cut a torn last write off the signing WAL");
       }
     }
+
+    if (wal) refuseRolledBackStore(store, wal, paths.data);
 
     const pool =
       config.verifyWorkers > 0
@@ -450,6 +453,29 @@ export class WattcapNode {
         "committed",
       );
     });
+  }
+}
+
+/**
+ * A validator signs at height h only once its store holds h - 1, and commits are fsynced, so a
+ * signing WAL ahead of the store by more than one height means the store lost committed blocks:
+ * LevelDB silently drops everything after a damaged log record, and an operator may restore an
+ * old backup. Serving that older state as the head would be wrong, so the node refuses to start.
+ * An empty store is the exception: it serves nothing and syncs from peers under the same WAL.
+ */
+function refuseRolledBackStore(store: Store, wal: Wal, dataPath: string): void {
+  const head = store.head()?.height;
+  if (head === undefined || head === 0n) return;
+  let signed = 0n;
+  for (const entry of wal.records(head + 2n)) {
+    const height = entry.kind === "vote" ? entry.signed.vote.height : entry.signed.proposal.height;
+    if (height > signed) signed = height;
+  }
+  if (signed > head + 1n) {
+    throw new StoreError(
+      "CORRUPT",
+      `${dataPath}: the store's head is height ${head}, but this validator signed at height ${signed}, so committed blocks are missing (a damaged or restored database); restore the data directory, or move it aside to sync again from peers`,
+    );
   }
 }
 

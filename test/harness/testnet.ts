@@ -309,6 +309,22 @@ export class Testnet {
     return this.signal(name, "SIGTERM");
   }
 
+  /** Waits for a node to exit by itself (a refused start); returns its exit code. */
+  async exited(name: string, timeoutMs: number): Promise<number | null> {
+    const child = this.children.get(name);
+    if (!child) throw new Error(`${name} was not started`);
+    if (child.exitCode === null && child.signalCode === null) {
+      const exit = new Promise((r) => child.once("exit", r));
+      const timeout = sleep(timeoutMs).then(() => "timeout");
+      if ((await Promise.race([exit, timeout])) === "timeout") {
+        this.failed = true;
+        throw new Error(`${name} still running after ${timeoutMs} ms`);
+      }
+    }
+    this.children.delete(name);
+    return child.exitCode;
+  }
+
   /** SIGKILL: a crash, with no chance to flush or close anything. */
   async kill(name: string): Promise<void> {
     await this.signal(name, "SIGKILL");
