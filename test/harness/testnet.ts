@@ -108,6 +108,8 @@ export class Testnet {
     readonly nodes: readonly TestnetNode[],
     /** 0x-hex genesis hash every node must report. */
     readonly genesisHash: string,
+    /** The secret keys of the utilities' operators (one per validator), to send transactions. */
+    readonly operatorKeys: readonly Uint8Array[],
     private readonly withFaults: boolean,
   ) {
     live.add(this);
@@ -143,6 +145,7 @@ export class Testnet {
     const nodes: TestnetNode[] = [];
     const utilities: unknown[] = [];
     const validators: unknown[] = [];
+    const operators: Uint8Array[] = [];
     for (const [name, role] of names) {
       const home = join(dir, name);
       const init = await initHome({ home, moniker: name });
@@ -158,7 +161,9 @@ export class Testnet {
       });
       if (role === "validator") {
         const id = `u${validators.length}`;
-        const operator = identityOf({ type: "operator", secretKey: generateSecretKey() }).address;
+        const secretKey = generateSecretKey();
+        operators.push(secretKey);
+        const operator = identityOf({ type: "operator", secretKey }).address;
         utilities.push({ id, name: `Utility ${id}`, operator });
         validators.push({ home: name, utility: id, operator });
       }
@@ -206,7 +211,7 @@ export class Testnet {
       }
       await writeFile(paths.config, renderConfigFile(config));
     }
-    return new Testnet(dir, nodes, to0x(chain.hash), options.faults ?? false);
+    return new Testnet(dir, nodes, to0x(chain.hash), operators, options.faults ?? false);
   }
 
   node(name: string): TestnetNode {
@@ -357,6 +362,12 @@ export class Testnet {
       heights.push(s.height);
     }
     return heights;
+  }
+
+  /** The highest height any of the named nodes that answer reports (0 if none does). */
+  async maxHeight(names: readonly string[]): Promise<number> {
+    const all = await Promise.all(names.map((n) => this.status(n)));
+    return Math.max(0, ...all.map((s) => s?.height ?? 0));
   }
 
   /** Polls `probe` until it returns something other than undefined/false; throws on timeout. */

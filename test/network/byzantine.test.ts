@@ -23,10 +23,6 @@ async function proposers(net: Testnet, from: number, to: number): Promise<string
   return out;
 }
 
-async function maxHeight(net: Testnet, names: readonly string[]): Promise<number> {
-  return Math.max(...((await net.heights(names)) ?? [0]));
-}
-
 /** After the run: every node's stored chain agrees and the WALs hold no double vote. */
 async function checkAgreement(t: Test, net: Testnet): Promise<void> {
   for (const name of net.validators) await net.stop(name);
@@ -51,7 +47,7 @@ t.test("withheld votes, skewed clocks and double signing", async (t) => {
 
   // Withheld votes: the other three are a quorum on their own.
   await net.setFaults("v3", { byzantine: ["withhold-votes"] });
-  const quiet = (await maxHeight(net, HONEST)) + 2;
+  const quiet = (await net.maxHeight(HONEST)) + 2;
   await net.waitForHeight(HONEST, quiet + 4, 60_000);
   const signers = client(net, "v0").rpc;
   for (let h = quiet + 1; h <= quiet + 3; h++) {
@@ -64,18 +60,18 @@ t.test("withheld votes, skewed clocks and double signing", async (t) => {
   // A proposer choosing its timestamps: within the ±drift (1 s) they are accepted, so its
   // blocks commit; beyond it every honest validator refuses them, so none of its blocks does.
   await net.setFaults("v3", { clockOffsetMs: 600 });
-  const within = (await maxHeight(net, HONEST)) + 1;
+  const within = (await net.maxHeight(HONEST)) + 1;
   await net.waitFor(
     "a block proposed by v3 with its clock 600 ms ahead",
     async () => {
-      const h = await maxHeight(net, HONEST);
+      const h = await net.maxHeight(HONEST);
       return (await proposers(net, within, h)).includes(byzantine);
     },
     60_000,
   );
   t.pass("timestamps within the drift are accepted");
   await net.setFaults("v3", { clockOffsetMs: 5000 });
-  const beyond = (await maxHeight(net, HONEST)) + 2;
+  const beyond = (await net.maxHeight(HONEST)) + 2;
   await net.waitForHeight(HONEST, beyond + 8, 90_000);
   t.notOk(
     (await proposers(net, beyond, beyond + 8)).includes(byzantine),
@@ -87,7 +83,7 @@ t.test("withheld votes, skewed clocks and double signing", async (t) => {
   // offender leaves the set two heights later and the other three go on.
   await net.setFaults("v3", { byzantine: ["equivocate"] });
   const rpc = client(net, "v0").rpc;
-  const from = await maxHeight(net, HONEST);
+  const from = await net.maxHeight(HONEST);
   const evidenced = await net.waitFor(
     "a block carrying evidence",
     async () => {
@@ -134,14 +130,14 @@ t.test("invalid blocks, wrong state roots and a gossip flood", async (t) => {
     ["wrong-state-root", "wrongStateRoots"],
   ] as const) {
     await net.setFaults("v3", { byzantine: [mode] });
-    const from = await maxHeight(net, HONEST);
+    const from = await net.maxHeight(HONEST);
     await net.waitFor(
       `v3 to propose a forged block (${mode})`,
       async () => ((await net.faultReport("v3"))?.byzantine[count] ?? 0) > 0,
       60_000,
     );
     await net.waitFor(`v0 to score v3 down (${mode})`, () => penalized("v0"), 30_000);
-    const to = (await maxHeight(net, HONEST)) + 3;
+    const to = (await net.maxHeight(HONEST)) + 3;
     await net.waitForHeight(HONEST, to, 60_000);
     t.notOk(
       (await proposers(net, from + 1, to)).includes(byzantine),
@@ -160,7 +156,7 @@ t.test("invalid blocks, wrong state roots and a gossip flood", async (t) => {
     );
   }
   t.pass("every honest node banned the flooder");
-  const after = await maxHeight(net, HONEST);
+  const after = await net.maxHeight(HONEST);
   await net.waitForHeight(HONEST, after + 3, 60_000);
   for (const name of HONEST) {
     const report = await net.faultReport(name);

@@ -40,7 +40,7 @@ t.test("a full disk during commits: no partial state, recovery once space is bac
   } catch {
     // dd stops with ENOSPC: the disk is full, as wanted.
   }
-  const full = Math.max(...((await net.heights(validators)) ?? [0]));
+  const full = await net.maxHeight(validators);
   const honest = ["v0", "v1", "v2"];
   await net.waitForHeight(honest, full + 4, 60_000);
   await net.waitFor(
@@ -56,7 +56,7 @@ t.test("a full disk during commits: no partial state, recovery once space is bac
   await net.kill("v3");
   await rm(filler);
   net.start("v3");
-  const target = Math.max(...((await net.heights(honest)) ?? [0]));
+  const target = await net.maxHeight(honest);
   await net.waitForHeight(["v3"], target, 90_000);
   t.pass(`v3 restarted after the disk was freed and caught up to ${target}`);
 
