@@ -69,19 +69,30 @@ export class Byzantine {
   async #proposal(data: Uint8Array, send: Send): Promise<unknown> {
     const envelope = decodeProposalEnvelope(data);
     const proposal = envelope.proposal.proposal;
-    const field = this.#tamperedField();
-    if (!field || !this.#ours(proposal.proposer) || proposal.polRound !== undefined) {
+    if (!this.#ours(proposal.proposer) || proposal.polRound !== undefined) {
       return send("proposal", data);
     }
     const block = decodeBlock(envelope.block);
-    const header: Header = { ...block.header, [field]: sha256(block.header[field]) };
-    const forged = { ...block, header };
-    const signed = await this.signer.signProposal({ ...proposal, blockHash: blockHash(forged) });
-    this.#count(field === "txRoot" ? "invalidBlocks" : "wrongStateRoots");
-    return send(
-      "proposal",
-      encodeProposalEnvelope({ proposal: signed, block: encodeBlock(forged) }),
-    );
+    const forge = async (header: Header) => {
+      const forged = { ...block, header };
+      const signed = await this.signer.signProposal({ ...proposal, blockHash: blockHash(forged) });
+      return encodeProposalEnvelope({ proposal: signed, block: encodeBlock(forged) });
+    };
+    const field = this.#tamperedField();
+    if (field) {
+      this.#count(field === "txRoot" ? "invalidBlocks" : "wrongStateRoots");
+      return send(
+        "proposal",
+        await forge({ ...block.header, [field]: sha256(block.header[field]) }),
+      );
+    }
+    const sent = await send("proposal", data);
+    if (this.#on("equivocate")) {
+      // A second block for the same round, a millisecond later: both may well be valid.
+      await send("proposal", await forge({ ...block.header, time: block.header.time + 1n }));
+      this.#count("proposalEquivocations");
+    }
+    return sent;
   }
 
   #tamperedField(): "txRoot" | "stateRoot" | undefined {

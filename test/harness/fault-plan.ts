@@ -4,7 +4,7 @@
 // This is test-only code: `wattcap start` has no way to read a plan.
 
 export const BYZANTINE_MODES = [
-  /** Signs a second, conflicting prevote for every prevote it signs (double signing). */
+  /** Double signing: a second, conflicting prevote for each prevote, a second proposal for each. */
   "equivocate",
   /** Proposes blocks whose header names a wrong transaction root. */
   "invalid-block",
