@@ -24,8 +24,17 @@ t.test("partitions 2/2 and 3/1, flapping and lossy links", async (t) => {
   ]);
   const everyHeight = async () =>
     Math.max(...(await net.waitFor("every node to answer", () => net.heights(all), 30_000)));
-  await sleep(3000);
-  const split = await everyHeight();
+  // On a slow machine, messages received before the split may still be in validation queues:
+  // wait until the highest height has held for 3 s (a leaking partition never gets there).
+  const split = await net.waitFor(
+    "the highest height to settle",
+    async () => {
+      const before = await everyHeight();
+      await sleep(3000);
+      return (await everyHeight()) === before ? before : undefined;
+    },
+    60_000,
+  );
   await sleep(6000);
   t.equal(await everyHeight(), split, "a 2/2 partition commits nothing on either side");
 
