@@ -146,11 +146,9 @@ export class TxLoad {
     private readonly random: () => number,
   ) {}
 
-  #client(name: string): WattcapClient {
-    return new WattcapClient({
-      url: `http://127.0.0.1:${this.net.node(name).rpcPort}`,
-      timeoutMs: 3000,
-    });
+  /** Short timeouts while nodes crash; a patient client for the final check. */
+  #client(name: string, timeoutMs = 3000): WattcapClient {
+    return new WattcapClient({ url: `http://127.0.0.1:${this.net.node(name).rpcPort}`, timeoutMs });
   }
 
   #up(): string[] {
@@ -216,12 +214,12 @@ export class TxLoad {
     const committed = [...this.committed];
     const perNode = await Promise.all(
       names.map(async (name) => {
-        const rpc = this.#client(name).rpc;
+        const rpc = this.#client(name, 30_000).rpc;
         const lost: string[] = [];
         // A few requests in flight per node: thousands of sequential calls take minutes.
-        for (let i = 0; i < committed.length; i += 16) {
+        for (let i = 0; i < committed.length; i += 4) {
           const statuses = await Promise.all(
-            committed.slice(i, i + 16).map(([hash]) => rpc.tx_get({ hash })),
+            committed.slice(i, i + 4).map(([hash]) => rpc.tx_get({ hash })),
           );
           statuses.forEach((status, j) => {
             const [hash, height] = committed[i + j]!;
