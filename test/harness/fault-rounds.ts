@@ -3,7 +3,7 @@
 // validator, flapping links and slow, lossy links. After each round every node must pass the
 // height the network had before it. The load remembers every transaction it saw committed, so
 // a run can check at the end that each is still committed, at the same height, on every node.
-// Used by test/network/partitions.test.ts (a few rounds) and `npm run faults` (many).
+// Used by test/network/fault-rounds.test.ts (a few rounds) and `npm run faults` (many).
 import { addressOf, toChecksumAddress } from "../../lib/address.js";
 import { to0x } from "../../lib/bytes.js";
 import { generateSecretKey, publicKeyOf } from "../../lib/keys.js";

@@ -12,7 +12,8 @@ import { homePaths } from "../../node/home.js";
 import { buckets } from "../../state/buckets.js";
 import { WriteBatch } from "../../state/db.js";
 import { Store } from "../../state/store.js";
-import { conflictingVotes, divergence, Testnet } from "../harness/testnet.js";
+import { Testnet } from "../harness/testnet.js";
+import { assertAgreement } from "./agreement.js";
 
 const EXIT_DATA = 65;
 
@@ -67,13 +68,7 @@ t.test("a full disk during commits: no partial state, recovery once space is bac
   await net.waitForHeight(["v3"], target, 90_000);
   t.pass(`v3 restarted after the disk was freed and caught up to ${target}`);
 
-  for (const name of validators) await net.stop(name);
-  const chains = await Promise.all(validators.map((n) => net.chainOf(n)));
-  for (const [i, chain] of chains.entries()) {
-    t.same(divergence(chains[0]!, chain), [], `v${i} agrees with v0 at every common height`);
-  }
-  const wals = await Promise.all(validators.map((n) => net.walRecords(n)));
-  t.same(conflictingVotes(wals), [], "no validator signed two values");
+  await assertAgreement(t, net);
   // Unmounted here, before the testnet's teardown removes its directory.
   mount(["umount", home]);
   mounted = false;

@@ -1,11 +1,10 @@
 // Network partitions through the fault layer (connections refused at the libp2p gate and hung
 // up), on four validators and a follower: a 2/2 split commits nothing and forks nothing; a 3/1
 // split keeps the majority committing and the minority catches up after healing; flapping,
-// slow and lossy links slow the chain but never split it; and a few random crash rounds under
-// a transaction load lose no committed transaction.
+// slow and lossy links slow the chain but never split it.
 import t from "tap";
-import { runFaultRounds, TxLoad } from "../harness/fault-rounds.js";
-import { conflictingVotes, divergence, seededRandom, Testnet } from "../harness/testnet.js";
+import { Testnet } from "../harness/testnet.js";
+import { assertAgreement } from "./agreement.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -76,33 +75,5 @@ t.test("partitions 2/2 and 3/1, flapping and lossy links", async (t) => {
     `the links were faulty: v1 delayed ${report?.delayed} and dropped ${report?.dropped} messages`,
   );
 
-  // A short randomised run under load: crashes of validators and of the follower, and a
-  // cut-off validator; every transaction seen committed must stay committed everywhere.
-  const seed = Number(process.env.WATTCAP_FAULT_SEED ?? Date.now() % 1_000_000);
-  t.comment(`fault seed ${seed} (replay with WATTCAP_FAULT_SEED=${seed})`);
-  const random = seededRandom(seed);
-  const load = new TxLoad(net, random);
-  load.start((await net.status("v0"))?.chainId ?? "");
-  const figures = await runFaultRounds(net, {
-    rounds: 4,
-    random,
-    kinds: ["kill-validator", "kill-follower", "isolate-validator"],
-    catchUpMs: 90_000,
-    log: (line) => t.comment(line),
-  });
-  await load.stop();
-  t.equal(figures.rounds, 4, "the network recovered from every fault round");
-  await net.waitForHeight(all, (await maxHeight()) + 2, 90_000);
-  await load.poll();
-  t.ok(load.committed.size > 0, `the load committed ${load.committed.size} transactions`);
-  t.same(await load.lost(all), [], "every committed transaction is committed on every node");
-
-  for (const name of all) await net.stop(name);
-  const chains = await Promise.all(all.map((n) => net.chainOf(n)));
-  for (const [i, chain] of chains.entries()) {
-    t.same(divergence(chains[0]!, chain), [], `${all[i]} agrees with v0 at every common height`);
-  }
-  const records = await Promise.all(net.validators.map((n) => net.walRecords(n)));
-  const commits = await Promise.all(all.map((n) => net.storedPrecommits(n)));
-  t.same(conflictingVotes([...records, ...commits]), [], "no validator signed two values");
+  await assertAgreement(t, net);
 });
