@@ -10,7 +10,7 @@ import { ChainError } from "../node/chain.js";
 import { ConfigError, configFlagOptions, loadConfig, resolveHome } from "../node/config.js";
 import { GenesisLoadError, loadGenesisFile } from "../node/genesis.js";
 import { homePaths, readKeyFile } from "../node/home.js";
-import { WattcapNode } from "../node/node.js";
+import { type NodeTestHooks, WattcapNode } from "../node/node.js";
 import { Shutdown } from "../node/shutdown.js";
 import { openConsensusSigner, SignerError } from "../node/signer.js";
 import { WalError } from "../node/wal.js";
@@ -80,7 +80,13 @@ function startCliError(error: unknown): unknown {
   return error;
 }
 
-export async function run(args: string[]): Promise<number> {
+/** What the fault-injecting test entry (test/harness/fault-node.ts) adds; the CLI passes none. */
+export interface StartTestHarness {
+  readonly hooks: NodeTestHooks;
+  started(node: WattcapNode): void;
+}
+
+export async function run(args: string[], harness?: StartTestHarness): Promise<number> {
   const parsed = commandArgs("start", HINT, USAGE, () => parse(args));
   if (parsed === undefined) return 0;
   const { values } = parsed;
@@ -116,7 +122,9 @@ export async function run(args: string[]): Promise<number> {
       nodeKey,
       ...(signer ? { signer } : {}),
       logger,
+      ...(harness ? { testHooks: harness.hooks } : {}),
     });
+    harness?.started(node);
   } catch (error) {
     throw startCliError(error);
   }

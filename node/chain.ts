@@ -22,6 +22,7 @@ import {
   decodeBlock,
   encodeBlock,
   type Header,
+  headerHash,
 } from "../lib/block.js";
 import { equalBytes, toHex } from "../lib/bytes.js";
 import { CodecError, decode } from "../lib/codec.js";
@@ -412,12 +413,25 @@ export class Chain {
     const head = store.head();
     const bytes = head && store.getBlock(head.height);
     if (!head || !bytes) throw new Error("the store has no head block");
-    return {
-      height: head.height,
-      hash: head.blockHash,
-      header: decodeBlock(bytes).header,
-      stateRoot: head.stateRoot,
-    };
+    // The store's open check covers the head's hash record, not the block bytes: a damaged
+    // block must stop the node with the store's CORRUPT, not crash it or be served.
+    let header: Header;
+    try {
+      header = decodeBlock(bytes).header;
+    } catch (error) {
+      if (!(error instanceof CodecError)) throw error;
+      throw new StoreError(
+        "CORRUPT",
+        `${store.db.path}: the head block ${head.height} does not decode: ${error.message}`,
+      );
+    }
+    if (head.height > 0n && !equalBytes(headerHash(header), head.blockHash)) {
+      throw new StoreError(
+        "CORRUPT",
+        `${store.db.path}: the head block ${head.height} does not hash to its recorded hash`,
+      );
+    }
+    return { height: head.height, hash: head.blockHash, header, stateRoot: head.stateRoot };
   }
 
   head(): ChainHead {

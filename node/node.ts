@@ -6,9 +6,11 @@ import type { Logger } from "../lib/log.js";
 import { txId } from "../lib/tx.js";
 import { VerifyPool } from "../lib/verify-pool.js";
 import { RpcServer } from "../rpc/server.js";
+import { StoreError } from "../state/errors.js";
 import { Store } from "../state/store.js";
 import type { RejectCode } from "../vm/codes.js";
 import { Chain, type CommittedBlock } from "./chain.js";
+import type { Clock } from "./clock.js";
 import type { NodeConfig } from "./config.js";
 import { consensusTimeouts } from "./config.js";
 import { ConsensusDriver, type PeerNetwork } from "./consensus-driver.js";
@@ -18,7 +20,7 @@ import { homePaths } from "./home.js";
 import { NodeIndexes } from "./indexes/indexes.js";
 import { type AddResult, Mempool } from "./mempool.js";
 import { createMetrics, MetricsServer, type NodeMetrics } from "./metrics.js";
-import { Network, type Verdict } from "./p2p/index.js";
+import { type GossipKind, Network, type NetworkOptions, type Verdict } from "./p2p/index.js";
 import { Producer } from "./producer.js";
 import { nodeRpcBackend } from "./rpc-backend.js";
 import type { Closer, Shutdown } from "./shutdown.js";
@@ -56,6 +58,26 @@ export interface NodeOptions {
   /** The consensus key's signer, unguarded; required for the validator role. */
   readonly signer?: ConsensusSigner;
   readonly logger: Logger;
+  /**
+   * Fault injection for the test harness only (test/harness/fault-node.ts); `wattcap start`
+   * never sets it. It can delay, drop or forge what this node sends and receives — what a
+   * faulty link or a Byzantine operator running other code could do — but it never reaches
+   * the GuardedSigner: this node's own signatures still go through the signing WAL.
+   */
+  readonly testHooks?: NodeTestHooks;
+}
+
+export interface NodeTestHooks {
+  /** The node's wall clock (default: the system clock), e.g. a skewed one. */
+  readonly clock?: Clock;
+  /** Rewrites the network's options before it starts: gate peers, wrap validators/handlers. */
+  readonly network?: (options: NetworkOptions) => NetworkOptions;
+  /** Stands between consensus and gossip: every message consensus publishes goes through it. */
+  readonly publish?: (
+    kind: GossipKind,
+    data: Uint8Array,
+    send: (kind: GossipKind, data: Uint8Array) => Promise<unknown>,
+  ) => Promise<unknown>;
 }
 
 /** Refusals that prove the sender relayed a transaction no honest node would admit. */
@@ -142,6 +164,7 @@ export class WattcapNode {
     parts: { name: string; close: Closer }[],
   ): Promise<WattcapNode> {
     const { config, genesis, logger } = options;
+    const hooks = options.testHooks ?? {};
     const log = (module: string) => logger.child({ module });
     const nodeLog = log("node");
     const paths = homePaths(config.home);
@@ -160,6 +183,8 @@ export class WattcapNode {
         nodeLog.warn({ bytes: opened.truncatedBytes }, "cut a torn last write off the signing WAL");
       }
     }
+
+    if (wal) refuseRolledBackStore(store, wal, paths.data);
 
     const pool =
       config.verifyWorkers > 0
@@ -186,6 +211,7 @@ export class WattcapNode {
     const chain = await Chain.open(store, genesis, {
       ...(pool ? { pool } : {}),
       clockDriftMs: BigInt(config.consensus.clockDriftMs),
+      ...(hooks.clock ? { clock: hooks.clock } : {}),
       indexHooks: [indexes.hook],
       onListenerError: (error) => chainLog.error({ err: error }, "committed listener threw"),
     });
@@ -217,8 +243,10 @@ export class WattcapNode {
       if (!network) throw new Error("the network has not started");
       return network;
     };
+    const send = (kind: GossipKind, data: Uint8Array): Promise<unknown> =>
+      network ? network.publish(kind, data) : Promise.resolve([]);
     const peers: PeerNetwork = {
-      publish: (kind, data) => (network ? network.publish(kind, data) : Promise.resolve([])),
+      publish: (kind, data) => (hooks.publish ? hooks.publish(kind, data, send) : send(kind, data)),
       penalize: (peer, reason) => network?.penalize(peer, reason),
       connectedPeers: () => network?.connectedPeers() ?? [],
       reqresp: {
@@ -249,7 +277,7 @@ export class WattcapNode {
     // submitted to this node (RPC) are published.
     const fromGossip = new Set<string>();
     const p2pLog = log("p2p");
-    network = await Network.create({
+    const networkOptions: NetworkOptions = {
       chainId: genesis.chainId,
       nodeKey: options.nodeKey,
       listen: [listenAddress(config.p2p.host, config.p2p.port)],
@@ -280,7 +308,8 @@ export class WattcapNode {
       },
       consensusRound: driver.currentRound,
       logger: p2pLog,
-    });
+    };
+    network = await Network.create(hooks.network ? hooks.network(networkOptions) : networkOptions);
     const net = network;
     parts.push({ name: "network", close: () => net.stop() });
     net.on("peer:status", sync.onStatus);
@@ -427,6 +456,29 @@ export class WattcapNode {
         "committed",
       );
     });
+  }
+}
+
+/**
+ * A validator signs at height h only once its store holds h - 1, and commits are fsynced, so a
+ * signing WAL ahead of the store by more than one height means the store lost committed blocks:
+ * LevelDB silently drops everything after a damaged log record, and an operator may restore an
+ * old backup. Serving that older state as the head would be wrong, so the node refuses to start.
+ * An empty store is the exception: it serves nothing and syncs from peers under the same WAL.
+ */
+function refuseRolledBackStore(store: Store, wal: Wal, dataPath: string): void {
+  const head = store.head()?.height;
+  if (head === undefined || head === 0n) return;
+  let signed = 0n;
+  for (const entry of wal.records(head + 2n)) {
+    const height = entry.kind === "vote" ? entry.signed.vote.height : entry.signed.proposal.height;
+    if (height > signed) signed = height;
+  }
+  if (signed > head + 1n) {
+    throw new StoreError(
+      "CORRUPT",
+      `${dataPath}: the store's head is height ${head}, but this validator signed at height ${signed}, so committed blocks are missing (a damaged or restored database); restore the data directory, or move it aside to sync again from peers`,
+    );
   }
 }
 

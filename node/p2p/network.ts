@@ -102,6 +102,11 @@ export interface NetworkOptions {
   readonly tuning?: Partial<NetworkTuning>;
   /** Jitter source of the link backoff. */
   readonly random?: () => number;
+  /**
+   * Peers refused both ways on top of banned ones, asked at every connection attempt. Only the
+   * test harness sets it, to cut links (partitions); the caller hangs up existing connections.
+   */
+  readonly refuse?: (peer: PeerIdStr) => boolean;
 }
 
 export interface NetworkStats {
@@ -164,7 +169,7 @@ export class Network {
       directConnectTicks: tuning.directConnectTicks,
       allowedTopics: Object.values(topics.byKind),
       gate: connectionGate({
-        isBanned: (peer) => scores.isBanned(peer),
+        isBanned: (peer) => scores.isBanned(peer) || (options.refuse?.(peer) ?? false),
         acceptOnlyKnown: () => state.acceptOnlyKnown,
         isKnown: (peer) => state.known.has(peer),
       }),

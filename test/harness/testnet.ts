@@ -4,7 +4,7 @@
 // node's store and signing WAL to check agreement and that no vote was ever signed twice.
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync, rmSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,9 +20,11 @@ import { homePaths, identityOf, initHome } from "../../node/home.js";
 import type { NodeStatus } from "../../node/node.js";
 import { Wal, type WalEntry } from "../../node/wal.js";
 import { Store } from "../../state/store.js";
+import { type FaultPlan, type FaultReport, NO_FAULTS } from "./fault-plan.js";
 
 const CHAIN_ID = "wattcap-testnet";
 const CLI = fileURLToPath(new URL("../../cli/wattcap.js", import.meta.url));
+const FAULT_NODE = fileURLToPath(new URL("./fault-node.js", import.meta.url));
 
 export type Role = "validator" | "follower";
 
@@ -45,6 +47,11 @@ export interface TestnetOptions {
   readonly configOverrides?: Record<string, unknown>;
   /** Fixed-period length of the genesis; default 10 minutes, so no period ends in a test. */
   readonly periodMs?: bigint;
+  /**
+   * Runs every node under the test-only fault layer (fault-node.ts), so setFaults, partition
+   * and heal work; without it nodes run the plain `wattcap start`.
+   */
+  readonly faults?: boolean;
 }
 
 /** One committed block as a node stored it. */
@@ -93,6 +100,7 @@ process.once("exit", () => {
 
 export class Testnet {
   private readonly children = new Map<string, ChildProcess>();
+  private readonly plans = new Map<string, FaultPlan>();
   private failed = false;
 
   private constructor(
@@ -100,6 +108,9 @@ export class Testnet {
     readonly nodes: readonly TestnetNode[],
     /** 0x-hex genesis hash every node must report. */
     readonly genesisHash: string,
+    /** The secret keys of the utilities' operators (one per validator), to send transactions. */
+    readonly operatorKeys: readonly Uint8Array[],
+    private readonly withFaults: boolean,
   ) {
     live.add(this);
   }
@@ -134,6 +145,7 @@ export class Testnet {
     const nodes: TestnetNode[] = [];
     const utilities: unknown[] = [];
     const validators: unknown[] = [];
+    const operators: Uint8Array[] = [];
     for (const [name, role] of names) {
       const home = join(dir, name);
       const init = await initHome({ home, moniker: name });
@@ -149,7 +161,9 @@ export class Testnet {
       });
       if (role === "validator") {
         const id = `u${validators.length}`;
-        const operator = identityOf({ type: "operator", secretKey: generateSecretKey() }).address;
+        const secretKey = generateSecretKey();
+        operators.push(secretKey);
+        const operator = identityOf({ type: "operator", secretKey }).address;
         utilities.push({ id, name: `Utility ${id}`, operator });
         validators.push({ home: name, utility: id, operator });
       }
@@ -197,7 +211,7 @@ export class Testnet {
       }
       await writeFile(paths.config, renderConfigFile(config));
     }
-    return new Testnet(dir, nodes, to0x(chain.hash));
+    return new Testnet(dir, nodes, to0x(chain.hash), operators, options.faults ?? false);
   }
 
   node(name: string): TestnetNode {
@@ -225,9 +239,10 @@ export class Testnet {
     const node = this.node(name);
     const log = openSync(node.log, "a");
     try {
-      const child = spawn(process.execPath, [CLI, "start", "--home", node.home], {
-        stdio: ["ignore", log, log],
-      });
+      const args = this.withFaults
+        ? [FAULT_NODE, this.planPath(name), "--home", node.home]
+        : [CLI, "start", "--home", node.home];
+      const child = spawn(process.execPath, args, { stdio: ["ignore", log, log] });
       this.children.set(name, child);
     } finally {
       closeSync(log);
@@ -246,9 +261,73 @@ export class Testnet {
     return child.exitCode;
   }
 
+  private planPath(name: string): string {
+    return join(this.dir, `${name}.faults.json`);
+  }
+
+  /** The node's fault plan now (what setFaults last wrote). */
+  faultPlan(name: string): FaultPlan {
+    return this.plans.get(name) ?? NO_FAULTS;
+  }
+
+  /**
+   * Changes a node's fault plan (merged into its current one); the node applies it within about
+   * 200 ms, running or not (a restarted node reads it at start). Needs `faults: true`.
+   */
+  async setFaults(name: string, change: Partial<FaultPlan>): Promise<void> {
+    if (!this.withFaults) throw new Error("this testnet was created without faults: true");
+    const plan = { ...this.faultPlan(name), ...change };
+    this.plans.set(name, plan);
+    const path = this.planPath(name);
+    await writeFile(`${path}.tmp`, JSON.stringify(plan));
+    await rename(`${path}.tmp`, path);
+  }
+
+  /**
+   * Splits the network: each node is cut off from every node outside its group (nodes in no
+   * group are cut off from all). Both sides refuse each other, so no message crosses.
+   */
+  async partition(groups: readonly (readonly string[])[]): Promise<void> {
+    for (const node of this.nodes) {
+      const group = groups.find((g) => g.includes(node.name)) ?? [node.name];
+      const cut = this.nodes.filter((n) => !group.includes(n.name)).map((n) => n.peerId);
+      await this.setFaults(node.name, { cut });
+    }
+  }
+
+  /** Ends every partition. */
+  async heal(): Promise<void> {
+    for (const node of this.nodes) await this.setFaults(node.name, { cut: [] });
+  }
+
+  /** The report a fault-layer node last wrote (every 500 ms), or undefined before the first. */
+  async faultReport(name: string): Promise<FaultReport | undefined> {
+    try {
+      return JSON.parse(await readFile(`${this.planPath(name)}.report.json`, "utf8"));
+    } catch {
+      return undefined;
+    }
+  }
+
   /** SIGTERM and wait for the exit; returns the exit code (null if it died by a signal). */
   stop(name: string): Promise<number | null> {
     return this.signal(name, "SIGTERM");
+  }
+
+  /** Waits for a node to exit by itself (a refused start); returns its exit code. */
+  async exited(name: string, timeoutMs: number): Promise<number | null> {
+    const child = this.children.get(name);
+    if (!child) throw new Error(`${name} was not started`);
+    if (child.exitCode === null && child.signalCode === null) {
+      const exit = new Promise((r) => child.once("exit", r));
+      const timeout = sleep(timeoutMs).then(() => "timeout");
+      if ((await Promise.race([exit, timeout])) === "timeout") {
+        this.failed = true;
+        throw new Error(`${name} still running after ${timeoutMs} ms`);
+      }
+    }
+    this.children.delete(name);
+    return child.exitCode;
   }
 
   /** SIGKILL: a crash, with no chance to flush or close anything. */
@@ -283,6 +362,12 @@ export class Testnet {
       heights.push(s.height);
     }
     return heights;
+  }
+
+  /** The highest height any of the named nodes that answer reports (0 if none does). */
+  async maxHeight(names: readonly string[]): Promise<number> {
+    const all = await Promise.all(names.map((n) => this.status(n)));
+    return Math.max(0, ...all.map((s) => s?.height ?? 0));
   }
 
   /** Polls `probe` until it returns something other than undefined/false; throws on timeout. */
