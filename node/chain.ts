@@ -24,7 +24,7 @@ import {
   type Header,
 } from "../lib/block.js";
 import { equalBytes, toHex } from "../lib/bytes.js";
-import { CodecError, decode } from "../lib/codec.js";
+import { CodecError, decode, encode, list } from "../lib/codec.js";
 import { type Commit, decodeCommit, encodeCommit, verifyCommit } from "../lib/commit.js";
 import { checkEvidence, type Evidence } from "../lib/evidence.js";
 import { domainHash } from "../lib/hash.js";
@@ -47,7 +47,7 @@ import { applyBlock, type BlockTx } from "../vm/apply.js";
 import { checkTxStateless as vmCheckTxStateless } from "../vm/check.js";
 import type { RejectCode } from "../vm/codes.js";
 import type { BlockContext, ValidatorUpdate } from "../vm/context.js";
-import type { Event } from "../vm/event.js";
+import { type Event, EventSchema } from "../vm/event.js";
 import { setAt } from "../vm/governance/validator-set.js";
 import { rulesVersionAt } from "../vm/model/chain.js";
 import type { ValidatorSchedule } from "../vm/model/validators.js";
@@ -64,6 +64,13 @@ export const MAX_EVIDENCE_AGE = 100n;
 export const DEFAULT_CLOCK_DRIFT_MS = 1000n;
 const DEFAULT_SIGNATURE_CACHE = 100_000;
 const EXECUTED_CACHE_SIZE = 16;
+
+/**
+ * How a block's end-of-block events are stored beside its receipts (state/chain-store.ts): no
+ * receipt carries them, and the indexes rebuilt from the store need them (auctions, for one).
+ * The bound is far above what maxJobWorkPerBlock lets one block emit.
+ */
+export const EndEventsSchema = list(EventSchema, 1 << 22);
 const VALIDATOR_SET_CACHE_SIZE = 1024;
 
 // ---------------------------------------------------------------------------------------------
@@ -796,6 +803,9 @@ export class Chain {
         commit: encodeCommit(commit),
         txIds: executed.txIds,
         receipts: executed.encodedReceipts,
+        ...(executed.events.length > 0
+          ? { endEvents: encode(EndEventsSchema, executed.events) }
+          : {}),
         changes: executed.changes,
         treeBatch: executed.treeBatch,
         ...(extra.length > 0 ? { extra } : {}),
