@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import Fastify, { type FastifyInstance } from "fastify";
 import { type RawData, type WebSocket, WebSocketServer } from "ws";
-import { type AccessPolicy, checkAccess } from "./access.js";
+import { type AccessPolicy, checkAccess, checkProofAccess } from "./access.js";
 import type { RpcBackend } from "./backend.js";
 import {
   type ErrorObject,
@@ -369,6 +369,10 @@ export class RpcServer {
     }
     if (spec.personal && this.#options.access) {
       checkAccess(this.#backend, this.#options.access, method, params as Record<string, unknown>);
+    }
+    // A proof shows the value it proves: household records need the same signed request.
+    if (method === "state_getProof" && this.#options.access) {
+      checkProofAccess(this.#backend, this.#options.access, params as ParamsOf<"state_getProof">);
     }
     if (method === "subscribe" && client) {
       const topic = (params as ParamsOf<"subscribe">).topic;
