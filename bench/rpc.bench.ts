@@ -2,27 +2,21 @@
 // answering a fixed body, loaded by the same client in the same run; and the fan-out of newHeads
 // to 1,000 WebSocket subscribers, from the block's commit to each subscriber's receipt.
 //
-// The node is real: a Chain over a Store in a temporary directory with the indexes on its
-// commit hook, a Mempool, and households registered and paid in blocks produced in-process and
-// committed with the validator's signature. The clients run in a worker thread (rpc-load.ts) so
+// The node is real (test/rpc/manual-chain.ts): a Chain over a Store in a temporary directory
+// with the indexes on its commit hook, a Mempool, and households registered and paid in blocks
+// produced in-process and committed with the validator's signature. The clients run in a worker thread (rpc-load.ts) so
 // that the server keeps a core to itself, as it would on a machine of its own.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import Fastify from "fastify";
-import { proposerFor } from "../lib/validator.js";
-import { Chain } from "../node/chain.js";
-import { ManualClock } from "../node/clock.js";
 import { buildGenesis } from "../node/genesis.js";
-import { NodeIndexes } from "../node/indexes/indexes.js";
-import { Mempool } from "../node/mempool.js";
-import { Producer } from "../node/producer.js";
 import { nodeRpcBackend } from "../node/rpc-backend.js";
 import { startRpcServer } from "../rpc/server.js";
-import { Store } from "../state/store.js";
-import { signCommit, signedTx } from "../test/node/chain-fixtures.js";
-import { actor, genesisJson, hash32, operatorOf, T0 } from "../test/vm/helpers.js";
+import { signedTx } from "../test/node/chain-fixtures.js";
+import { openManualChain } from "../test/rpc/manual-chain.js";
+import { actor, genesisJson, hash32, operatorOf } from "../test/vm/helpers.js";
 import { type BenchGroup, type Measurement, single } from "./harness.js";
 import { type LoadReply, type LoadRequest, wallClock } from "./rpc-load.js";
 
@@ -64,33 +58,14 @@ class LoadClient {
 
 async function startChain() {
   const dir = await mkdtemp(join(tmpdir(), "wattcap-bench-rpc-"));
-  const store = await Store.open(dir);
-  let chainRef: Chain | undefined;
-  const indexes = new NodeIndexes(store, { validatorSetAt: (h) => chainRef?.validatorSetAt(h) });
-  const clock = new ManualClock(T0 + 1000n);
-  const chain = await Chain.open(store, buildGenesis(genesisJson([1])), {
-    clock,
-    indexHooks: [indexes.hook],
+  const node = await openManualChain(dir, buildGenesis(genesisJson([1])), {
+    mempool: { maxTxsPerAccount: 4 * HOUSEHOLDS },
   });
-  chainRef = chain;
-  const mempool = new Mempool(chain, { maxTxsPerAccount: 4 * HOUSEHOLDS });
-  const produce = async () => {
-    clock.advance(1000n);
-    const height = chain.head().height + 1n;
-    const proposer = proposerFor(chain.validatorSetAt(height), height, 0).address;
-    const proposal = await new Producer(chain, mempool, { proposer }).buildProposal(
-      height,
-      0,
-      clock.now(),
-    );
-    const commit = signCommit(chain.validatorSetAt(height), height, proposal.executed.hash);
-    mempool.update(await chain.commitBlock(proposal.executed, commit));
-  };
   const close = async () => {
-    await store.close();
+    await node.store.close();
     await rm(dir, { recursive: true, force: true });
   };
-  return { chain, store, mempool, indexes, produce, close };
+  return { ...node, close };
 }
 
 type Node = Awaited<ReturnType<typeof startChain>>;

@@ -45,6 +45,10 @@ export interface TestnetOptions {
   readonly configOverrides?: Record<string, unknown>;
   /** Fixed-period length of the genesis; default 10 minutes, so no period ends in a test. */
   readonly periodMs?: bigint;
+  /** Fields of every utility's genesis policy; the rest are `wattcap genesis`'s defaults. */
+  readonly policy?: Record<string, unknown>;
+  /** The genesis `limits` (maxReadingsPerBatch, …); the defaults when absent. */
+  readonly limits?: Record<string, unknown>;
 }
 
 /** One committed block as a node stored it. */
@@ -100,6 +104,8 @@ export class Testnet {
     readonly nodes: readonly TestnetNode[],
     /** 0x-hex genesis hash every node must report. */
     readonly genesisHash: string,
+    /** Each utility's operator secret key, by utility id (u0, u1, …), to send as its operator. */
+    readonly operatorKeys: ReadonlyMap<string, Uint8Array>,
   ) {
     live.add(this);
   }
@@ -134,6 +140,7 @@ export class Testnet {
     const nodes: TestnetNode[] = [];
     const utilities: unknown[] = [];
     const validators: unknown[] = [];
+    const operatorKeys = new Map<string, Uint8Array>();
     for (const [name, role] of names) {
       const home = join(dir, name);
       const init = await initHome({ home, moniker: name });
@@ -149,8 +156,15 @@ export class Testnet {
       });
       if (role === "validator") {
         const id = `u${validators.length}`;
-        const operator = identityOf({ type: "operator", secretKey: generateSecretKey() }).address;
-        utilities.push({ id, name: `Utility ${id}`, operator });
+        const secretKey = generateSecretKey();
+        operatorKeys.set(id, secretKey);
+        const operator = identityOf({ type: "operator", secretKey }).address;
+        utilities.push({
+          id,
+          name: `Utility ${id}`,
+          operator,
+          ...(options.policy ? { policy: options.policy } : {}),
+        });
         validators.push({ home: name, utility: id, operator });
       }
     }
@@ -165,6 +179,7 @@ export class Testnet {
       },
       utilities,
       validators,
+      ...(options.limits ? { limits: options.limits } : {}),
     };
     const genesisPath = join(dir, "genesis.json");
     const chain = await createGenesisFile(network, dir, genesisPath);
@@ -197,7 +212,7 @@ export class Testnet {
       }
       await writeFile(paths.config, renderConfigFile(config));
     }
-    return new Testnet(dir, nodes, to0x(chain.hash));
+    return new Testnet(dir, nodes, to0x(chain.hash), operatorKeys);
   }
 
   node(name: string): TestnetNode {
