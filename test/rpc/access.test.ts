@@ -1,11 +1,11 @@
 // Access control on a public node: household data only for requests signed by the household,
 // its utility's operator or an auditor; everything else stays public.
-import t from "tap";
+import t, { type Test } from "tap";
 import { sign } from "../../lib/signature.js";
 import { buildGenesis } from "../../node/genesis.js";
 import { authMessage, proofSubject } from "../../rpc/access.js";
 import { keys } from "../../vm/keys.js";
-import { signedTx } from "../node/chain-fixtures.js";
+import { registration, signedTx } from "../node/chain-fixtures.js";
 import { type Actor, actor, genesisJson, hash32, operatorOf } from "../vm/helpers.js";
 import { startNode } from "./rpc-fixtures.js";
 
@@ -21,22 +21,20 @@ function auth(signer: Actor, method: string, subject: string, time = BigInt(Date
   return { publicKey: hex(signer.publicKey), time: time.toString(), signature: hex(signature) };
 }
 
-t.test("personal methods need an allowed signer", async (t) => {
+/** A node restricting household data, with one household registered. */
+async function restrictedNode(t: Test) {
   const node = await startNode(
     t,
     { access: { auditors: [auditor.address] } },
     buildGenesis(genesisJson([1, 1])),
   );
-  await node.mempool.add(
-    signedTx(op0, 0n, "registerHousehold", {
-      household: household.address,
-      meterIdHash: hash32(50),
-      meterKey: undefined,
-      registers: 1,
-      baselines: Array.from({ length: 12 }, () => 1000n),
-    }),
-  );
+  await node.mempool.add(signedTx(op0, 0n, "registerHousehold", registration(household, 50)));
   await node.produce();
+  return node;
+}
+
+t.test("personal methods need an allowed signer", async (t) => {
+  const node = await restrictedNode(t);
   const subject = hex(household.address);
   const address = household.hex;
 
@@ -122,21 +120,7 @@ t.test("personal methods need an allowed signer", async (t) => {
 });
 
 t.test("state proofs of household records need the same signed request", async (t) => {
-  const node = await startNode(
-    t,
-    { access: { auditors: [auditor.address] } },
-    buildGenesis(genesisJson([1, 1])),
-  );
-  await node.mempool.add(
-    signedTx(op0, 0n, "registerHousehold", {
-      household: household.address,
-      meterIdHash: hash32(50),
-      meterKey: undefined,
-      registers: 1,
-      baselines: Array.from({ length: 12 }, () => 1000n),
-    }),
-  );
-  await node.produce();
+  const node = await restrictedNode(t);
   const subject = hex(household.address);
   const meter = hex(hash32(50));
   const personal = [

@@ -17,7 +17,7 @@ import { Producer } from "../../node/producer.js";
 import { WriteBatch } from "../../state/db.js";
 import { Store } from "../../state/store.js";
 import { tables } from "../../vm/tables.js";
-import { signCommit, signedTx } from "../node/chain-fixtures.js";
+import { registration, signCommit, signedTx } from "../node/chain-fixtures.js";
 import { actor, genesisJson, hash32, operatorOf, T0, validatorOf } from "../vm/helpers.js";
 import { type RpcNode, startNode } from "./rpc-fixtures.js";
 
@@ -213,15 +213,7 @@ t.test("liveness counts absences from the set and evidence names the validator",
 t.test("a rebuild keeps the auctions that only end-of-block events carry", async (t) => {
   const node = await startNode(t);
   const buyer = actor(51);
-  await node.mempool.add(
-    signedTx(op0, 0n, "registerHousehold", {
-      household: buyer.address,
-      meterIdHash: hash32(51),
-      meterKey: undefined,
-      registers: 1,
-      baselines: Array.from({ length: 12 }, () => 1000n),
-    }),
-  );
+  await node.mempool.add(signedTx(op0, 0n, "registerHousehold", registration(buyer, 51)));
   await node.mempool.add(
     signedTx(op0, 1n, "recordPayment", {
       household: buyer.address,
