@@ -32,7 +32,7 @@ const METERS = 50;
 const PERIOD_MS = 20_000n;
 /** On-chain snapshot spacing (and the utilities' readingInterval): 200 readings per meter. */
 const SNAPSHOT_MS = 100;
-const BATCH = 500;
+const BATCH = 2_000;
 const FILE_YEAR = 2013;
 const FILE_MONTH = 2;
 
