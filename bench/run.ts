@@ -12,6 +12,8 @@ const groups: Record<string, () => Promise<BenchGroup>> = {
   state: () => import("./state.bench.js").then((m) => m.state()),
   market: () => import("./market.bench.js").then((m) => m.market()),
   vm: () => import("./vm.bench.js").then((m) => m.vm()),
+  rpc: () => import("./rpc.bench.js").then((m) => m.rpc()),
+  oracle: () => import("./oracle.bench.js").then((m) => m.oracle()),
 };
 
 const root = fileURLToPath(new URL("../../", import.meta.url));

@@ -25,7 +25,7 @@ import {
   headerHash,
 } from "../lib/block.js";
 import { equalBytes, toHex } from "../lib/bytes.js";
-import { CodecError, decode } from "../lib/codec.js";
+import { CodecError, decode, encode, list } from "../lib/codec.js";
 import { type Commit, decodeCommit, encodeCommit, verifyCommit } from "../lib/commit.js";
 import { checkEvidence, type Evidence } from "../lib/evidence.js";
 import { domainHash } from "../lib/hash.js";
@@ -47,11 +47,13 @@ import type { Store } from "../state/store.js";
 import { applyBlock, type BlockTx } from "../vm/apply.js";
 import { checkTxStateless as vmCheckTxStateless } from "../vm/check.js";
 import type { RejectCode } from "../vm/codes.js";
-import type { BlockContext, ValidatorUpdate } from "../vm/context.js";
-import type { Event } from "../vm/event.js";
+import type { BlockContext, ValidatorUpdate, VerifiedSignatures } from "../vm/context.js";
+import { type Event, EventSchema } from "../vm/event.js";
 import { setAt } from "../vm/governance/validator-set.js";
 import { rulesVersionAt } from "../vm/model/chain.js";
+import { readingSignBytes } from "../vm/model/reading.js";
 import type { ValidatorSchedule } from "../vm/model/validators.js";
+import { meterSignatureKey } from "../vm/readings/signature.js";
 import { encodeReceipt, type Receipt } from "../vm/receipt.js";
 import { tables } from "../vm/tables.js";
 import type { HandlerRegistry, Tx } from "../vm/tx/registry.js";
@@ -65,6 +67,13 @@ export const MAX_EVIDENCE_AGE = 100n;
 export const DEFAULT_CLOCK_DRIFT_MS = 1000n;
 const DEFAULT_SIGNATURE_CACHE = 100_000;
 const EXECUTED_CACHE_SIZE = 16;
+
+/**
+ * How a block's end-of-block events are stored beside its receipts (state/chain-store.ts): no
+ * receipt carries them, and the indexes rebuilt from the store need them (auctions, for one).
+ * The bound is far above what maxJobWorkPerBlock lets one block emit.
+ */
+export const EndEventsSchema = list(EventSchema, 1 << 22);
 const VALIDATOR_SET_CACHE_SIZE = 1024;
 
 // ---------------------------------------------------------------------------------------------
@@ -95,6 +104,32 @@ export class SignatureCache {
     return this.#ids.size;
   }
 }
+
+/**
+ * Meter signatures (vm/readings/signature.ts meterSignatureKey) found valid before their block
+ * came: the mempool verifies an oracle batch's readings as the batch arrives, so executing the
+ * block, which every validator does on the consensus path, need not. Only valid signatures are
+ * kept, under a key that names the meter key too, so a miss (or a rotated key) is simply
+ * verified again inline and a block's results never depend on what is here.
+ */
+export class MeterSignatureCache implements VerifiedSignatures {
+  readonly #keys: LruCache<true>;
+
+  constructor(capacity = DEFAULT_SIGNATURE_CACHE) {
+    this.#keys = new LruCache(capacity);
+  }
+
+  has(key: string): boolean {
+    return this.#keys.get(key) === true;
+  }
+
+  add(key: string): void {
+    this.#keys.set(key, true);
+  }
+}
+
+/** Readings verified between yields to the event loop, so timers and votes are not held up. */
+const PREVERIFY_CHUNK = 128;
 
 /** A transaction that passed every stateless check: what the mempool holds and a block runs. */
 export interface CheckedTx {
@@ -344,6 +379,7 @@ export class Chain {
   readonly genesis: ChainGenesis;
   readonly chainId: string;
   readonly signatureCache: SignatureCache;
+  readonly meterSignatures = new MeterSignatureCache();
   readonly clock: Clock;
   readonly clockDriftMs: bigint;
   readonly #pool: VerifyPool | undefined;
@@ -441,6 +477,52 @@ export class Chain {
   /** The committed state at the head. */
   state(): StateReader {
     return this.store.state();
+  }
+
+  /**
+   * Verifies the meter signatures of an oracle batch against the meters' keys at the head (on
+   * the pool's workers when there is one) and remembers the valid ones, so that executing a
+   * block that carries the batch does not verify them again. Any other transaction: nothing.
+   */
+  async preverifyMeterSignatures(tx: Tx): Promise<void> {
+    if (tx.type !== "submitReadings") return;
+    const state = this.state();
+    const keyOf = (meterIdHash: Uint8Array) => {
+      const address = state.get(tables.meter.key(meterIdHash));
+      if (address === undefined) return undefined;
+      const household = state.get(
+        tables.household.key(decode(tables.meter.schema, address) as Uint8Array),
+      );
+      return household === undefined
+        ? undefined
+        : decode(tables.household.schema, household).meterKey;
+    };
+    const jobs: VerifyJob[] = [];
+    for (const reading of (tx as Tx<"submitReadings">).payload.readings) {
+      const meterKey = reading.signature ? keyOf(reading.meterIdHash) : undefined;
+      if (!meterKey || !reading.signature) continue;
+      const job: VerifyJob = {
+        scheme: meterKey.type,
+        publicKey: meterKey.publicKey,
+        message: readingSignBytes(this.chainId, reading),
+        signature: reading.signature,
+      };
+      const key = meterSignatureKey(job.scheme, job.publicKey, job.message, job.signature);
+      if (!this.meterSignatures.has(key)) jobs.push(job);
+    }
+    for (let i = 0; i < jobs.length; i += PREVERIFY_CHUNK) {
+      const chunk = jobs.slice(i, i + PREVERIFY_CHUNK);
+      const results = this.#pool ? await this.#pool.verifyBatch(chunk) : chunk.map(verifyJob);
+      results.forEach((ok, j) => {
+        const job = chunk[j]!;
+        if (ok) {
+          this.meterSignatures.add(
+            meterSignatureKey(job.scheme, job.publicKey, job.message, job.signature),
+          );
+        }
+      });
+      if (!this.#pool) await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
   on<K extends keyof ChainEvents>(
@@ -695,6 +777,7 @@ export class Chain {
         block: context,
         txs: blockTxs,
         evidence: block.evidence,
+        verifiedSignatures: this.meterSignatures,
         ...(this.#registry ? { registry: this.#registry } : {}),
       });
     } catch (e) {
@@ -810,6 +893,9 @@ export class Chain {
         commit: encodeCommit(commit),
         txIds: executed.txIds,
         receipts: executed.encodedReceipts,
+        ...(executed.events.length > 0
+          ? { endEvents: encode(EndEventsSchema, executed.events) }
+          : {}),
         changes: executed.changes,
         treeBatch: executed.treeBatch,
         ...(extra.length > 0 ? { extra } : {}),

@@ -192,6 +192,8 @@ export class Mempool {
     this.#byId.set(toHex(entry.id), entry);
     this.#bytes += bytes.length;
     this.#emitter.emit("admitted", entry);
+    // After the gossip (the "admitted" listeners), so every validator verifies at once.
+    await this.#chain.preverifyMeterSignatures(entry.tx);
     return { ok: true, id: entry.id };
   }
 

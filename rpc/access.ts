@@ -1,7 +1,7 @@
 // Optional access control for household-level data (DESIGN §7): on a public node, the methods
-// marked `personal` in rpc/methods.ts answer only requests whose `auth` param is signed by the
-// household itself (its address or its current key), its utility's operator, or a registered
-// auditor key. The signature covers the chain id, the method, the subject (the address, meter
+// marked `personal` in rpc/methods.ts, and state_getProof for a key of household data, answer
+// only requests whose `auth` param is signed by the household itself (its address or its
+// current key), its utility's operator, or a registered auditor key. The signature covers the chain id, the method, the subject (the address, meter
 // or utility asked about) and a time within maxSkewMs of the node's clock, so a signature for
 // one household's data is no key to another's. Reads only: a replay within the window shows
 // the replayer what the signer was allowed to see anyway.
@@ -11,6 +11,7 @@
 import { addressOf } from "../lib/address.js";
 import { equalBytes, toHex, utf8 } from "../lib/bytes.js";
 import { verify } from "../lib/signature.js";
+import { PREFIX } from "../vm/keys.js";
 import { tables } from "../vm/tables.js";
 import type { RpcBackend } from "./backend.js";
 import { RpcError, UNAUTHORISED } from "./errors.js";
@@ -91,6 +92,40 @@ export function subjectOf(params: Record<string, unknown>): Subject | undefined 
   return undefined;
 }
 
+/**
+ * World-state records that are a household's data (vm/keys.ts), by what follows the prefix byte:
+ * its address, or its meter's id hash. The rest (utilities, oracles, the order book, periods,
+ * parameters) is public, as the public methods show it anyway.
+ */
+const HOUSEHOLD_KEYS: ReadonlyMap<number, Subject["kind"]> = new Map([
+  [PREFIX.account, "address"],
+  [PREFIX.household, "address"],
+  [PREFIX.explicitCap, "address"],
+  [PREFIX.boundary, "address"],
+  [PREFIX.householdPeriod, "address"],
+  [PREFIX.credits, "address"],
+  [PREFIX.standingOrder, "address"],
+  [PREFIX.tradingAccount, "address"],
+  [PREFIX.householdOrder, "address"],
+  [PREFIX.statement, "address"],
+  [PREFIX.meter, "meter"],
+  [PREFIX.meterReading, "meter"],
+]);
+
+/**
+ * Whose data a state key holds: a subject for household records, "public" for the rest, and
+ * "malformed" for a key under a household prefix too short to name anyone (refused, so a
+ * proof of household data never escapes the check).
+ */
+export function proofSubject(key: Uint8Array): Subject | "public" | "malformed" {
+  const kind = key[0] === undefined ? undefined : HOUSEHOLD_KEYS.get(key[0]);
+  if (kind === undefined) return "public";
+  if (kind === "address") {
+    return key.length < 21 ? "malformed" : { kind, address: key.slice(1, 21) };
+  }
+  return key.length < 33 ? "malformed" : { kind: "meter", meterIdHash: key.slice(1, 33) };
+}
+
 function refuse(reason: string): never {
   throw new RpcError(UNAUTHORISED, `household data needs a signed request: ${reason}`, { reason });
 }
@@ -114,8 +149,41 @@ export function checkAccess(
   params: Record<string, unknown>,
 ): void {
   const auth = params.auth as AuthParam | undefined;
+  authorise(backend, policy, sessions, method, auth, () => subjectOf(params));
+}
+
+/** state_getProof: throws -32003 unless the key is public or the auth may read its subject. */
+export function checkProofAccess(
+  backend: RpcBackend,
+  policy: AccessPolicy,
+  sessions: SessionStore,
+  params: { key: string; auth?: AuthParam },
+): void {
+  let key: Uint8Array;
+  try {
+    key = parseBytes(params.key);
+  } catch (e) {
+    // The handler refuses the same key with invalid params, having proved nothing.
+    if (e instanceof JsonFormError) return;
+    throw e;
+  }
+  const subject = proofSubject(key);
+  if (subject === "public") return;
+  authorise(backend, policy, sessions, "state_getProof", params.auth, () =>
+    subject === "malformed" ? refuse("the key names no household") : subject,
+  );
+}
+
+function authorise(
+  backend: RpcBackend,
+  policy: AccessPolicy,
+  sessions: SessionStore,
+  method: string,
+  auth: AuthParam | undefined,
+  subjectFrom: () => Subject | undefined,
+): void {
   if (!auth) refuse("no auth param");
-  const subject = parsed(() => subjectOf(params));
+  const subject = parsed(subjectFrom);
   if (!subject) refuse("no subject");
   const signer =
     "session" in auth

@@ -551,8 +551,11 @@ export interface RpcMethods {
     };
   };
   state_getProof: {
-    /** A raw world-state key; without height: the head. */
-    params: { key: Hex; height?: U64 };
+    /**
+     * A raw world-state key; without height: the head. `auth` is needed for a key of household
+     * data on a node that restricts it (rpc/access.ts proofSubject).
+     */
+    params: { key: Hex; height?: U64 } & AuthParams;
     result: {
       key: Hex;
       value: Hex | null;
@@ -918,7 +921,8 @@ const table: readonly MethodSpec[] = [
   {
     name: "state_getProof",
     summary: "A state value with its proof, header, commit and the validator set of the header",
-    params: obj({ key: j.bytes, height: j.u64 }, ["height"]),
+    // Not `personal` as a whole: only keys of household data need auth (rpc/access.ts).
+    params: obj({ key: j.bytes, height: j.u64, auth: AuthJ }, ["height", "auth"]),
     result: obj({
       key: j.bytes,
       value: nullable(j.bytes),

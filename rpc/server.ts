@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import Fastify, { type FastifyInstance } from "fastify";
 import { type RawData, type WebSocket, WebSocketServer } from "ws";
-import { type AccessPolicy, checkAccess, policyNow } from "./access.js";
+import { type AccessPolicy, checkAccess, checkProofAccess, policyNow } from "./access.js";
 import type { RpcBackend } from "./backend.js";
 import {
   type ErrorObject,
@@ -378,6 +378,12 @@ export class RpcServer {
     }
     if (spec.personal && this.#options.access) {
       this.#checkAccess(this.#options.access, method, params);
+    }
+    // A proof shows the value it proves: household records need the same signed request.
+    if (method === "state_getProof" && this.#options.access) {
+      const sessions = this.#context.access.sessions;
+      const proofParams = params as ParamsOf<"state_getProof">;
+      checkProofAccess(this.#backend, this.#options.access, sessions, proofParams);
     }
     if (method === "subscribe" && client) {
       const topic = (params as ParamsOf<"subscribe">).topic;

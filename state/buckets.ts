@@ -35,6 +35,8 @@ export const buckets = {
   receipt: bucket("receipt", 0x14, "chain"),
   /** tx id -> (height, index) of the transaction. */
   txLocation: bucket("txLocation", 0x15, "chain"),
+  /** height (u64be) -> encoded end-of-block events, opaque here; absent when there were none. */
+  blockEvents: bucket("blockEvents", 0x16, "chain"),
 
   /** Flat world state at the head: state key -> value, ordered for prefix scans. */
   state: bucket("state", 0x20, "state"),

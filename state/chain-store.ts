@@ -36,6 +36,11 @@ export interface BlockRecord {
   readonly txIds: readonly Uint8Array[];
   /** One encoded receipt per transaction, in the same order. */
   readonly receipts: readonly Uint8Array[];
+  /**
+   * The encoded events of the block's end-of-block work (auctions, settlement), which no
+   * receipt carries; kept so that indexes rebuilt from the store hold them too.
+   */
+  readonly endEvents?: Uint8Array;
 }
 
 const U64_MAX = (1n << 64n) - 1n;
@@ -66,6 +71,7 @@ export class ChainStore {
   private readonly commits: Repository<bigint, Uint8Array>;
   private readonly receipts: Repository<TxLocation, Uint8Array>;
   private readonly locations: Repository<Uint8Array, TxLocation>;
+  private readonly endEvents: Repository<bigint, Uint8Array>;
 
   constructor(db: Db) {
     const hash = fixedBytes(HASH_LENGTH);
@@ -75,6 +81,7 @@ export class ChainStore {
     this.commits = new Repository(db, buckets.commit, u64Codec, rawBytes);
     this.receipts = new Repository(db, buckets.receipt, locationCodec, rawBytes);
     this.locations = new Repository(db, buckets.txLocation, hash, locationCodec);
+    this.endEvents = new Repository(db, buckets.blockEvents, u64Codec, rawBytes);
   }
 
   /** Adds the block, its commit, receipts and indexes to the batch. */
@@ -89,6 +96,7 @@ export class ChainStore {
       this.receipts.put(batch, { height, index }, record.receipts[index]!);
       this.locations.put(batch, id, { height, index });
     });
+    if (record.endEvents !== undefined) this.endEvents.put(batch, height, record.endEvents);
   }
 
   getBlock(at: bigint | Uint8Array): Uint8Array | undefined {
@@ -115,6 +123,11 @@ export class ChainStore {
   getReceipt(txId: Uint8Array): Uint8Array | undefined {
     const location = this.getTxLocation(txId);
     return location === undefined ? undefined : this.receipts.get(location);
+  }
+
+  /** The block's encoded end-of-block events; undefined when it had none (or is unknown). */
+  getEndEvents(height: bigint): Uint8Array | undefined {
+    return isHeight(height) ? this.endEvents.get(height) : undefined;
   }
 
   /** The block's receipts in transaction order. */

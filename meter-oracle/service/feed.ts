@@ -7,13 +7,13 @@
 import { createReadStream } from "node:fs";
 import { espiIntervals } from "../espi.js";
 import type { IntervalReading } from "../interval.js";
-import { readLondonCsv } from "../london-csv.js";
 import { chainReadings, type PipelineReport } from "../pipeline.js";
 import { loadProfiles } from "../profile.js";
 import { RegisterBuilder } from "../registers.js";
 import { simulatedHousehold, simulatedIntervals } from "../simulated-meter.js";
 import { TimeMap } from "../time-map.js";
 import { type MeterConfig, type OracleConfig, type SourceConfig, timeMapSpec } from "./config.js";
+import { LondonFiles } from "./london-files.js";
 import type { MeterSigner } from "./meter-sign.js";
 import type { Outbox, OutboxReading } from "./outbox.js";
 import { sleep } from "./submitter.js";
@@ -31,6 +31,8 @@ export interface FeedOptions {
   readonly source?: SourceConfig;
   /** Called with each chunk's newly queued count. */
   readonly onQueued?: (count: number) => void;
+  /** Shares one pass over a London CSV among the meters fed from it (one pass each if absent). */
+  readonly londonFiles?: LondonFiles;
 }
 
 /** Feeds one meter until its source ends (a file) or `signal` aborts; the pipeline's report. */
@@ -79,7 +81,7 @@ async function intervalsOf(
     case "espi":
       return espiIntervals(createReadStream(source.path), { fileName: source.path });
     case "london-csv":
-      return londonIntervals(source.path, source.lclid);
+      return (options.londonFiles ?? new LondonFiles()).intervals(source.path, source.lclid);
     case "simulated": {
       const profiles = await loadProfiles(source.profiles);
       const household = simulatedHousehold(profiles, source.seed, source.index, {
@@ -92,12 +94,6 @@ async function intervalsOf(
         beforeWait,
       );
     }
-  }
-}
-
-async function* londonIntervals(path: string, lclid: string): AsyncGenerator<IntervalReading> {
-  for await (const event of readLondonCsv(createReadStream(path))) {
-    if (event.kind === "interval" && event.lclid === lclid) yield event.interval;
   }
 }
 

@@ -12,6 +12,7 @@ import { WattcapClient } from "../../rpc/client/client.js";
 import { clientChain, type OracleChain } from "./chain.js";
 import type { MeterConfig, OracleConfig, SourceConfig } from "./config.js";
 import { feedMeter } from "./feed.js";
+import { LondonFiles } from "./london-files.js";
 import { type MeterSigner, signerFor } from "./meter-sign.js";
 import { Outbox } from "./outbox.js";
 import { type OracleStatus, statusOf } from "./status.js";
@@ -186,6 +187,7 @@ export class OracleService {
   ): Promise<void> {
     const signal = this.#abort.signal;
     const now = options.now ?? (() => BigInt(Date.now()));
+    const londonFiles = new LondonFiles();
     // A broken source stops only its own meter; the others go on.
     const feeds = Promise.all(
       meters.map((meter, i) =>
@@ -195,6 +197,7 @@ export class OracleService {
           tickMs: this.#config.batch.intervalMs,
           source: options.sources?.get(meter.meterId),
           onQueued: (n) => this.metrics.read.inc(n),
+          londonFiles,
         }).then(
           (report) => log.info({ meter: meter.meterId, report }, "source read"),
           (error: unknown) => {

@@ -28,7 +28,7 @@ import { WriteBatch as Batch } from "../../state/db.js";
 import { prefixEnd } from "../../state/repository.js";
 import type { Store } from "../../state/store.js";
 import { tables } from "../../vm/tables.js";
-import type { ExecutedBlock, IndexHook } from "../chain.js";
+import { EndEventsSchema, type ExecutedBlock, type IndexHook } from "../chain.js";
 import { type BlockRecords, extractBlock, type IndexInput } from "./extract.js";
 import { decodeRecord, encodeRecord, schemas } from "./records.js";
 
@@ -385,9 +385,8 @@ export interface RebuildResult {
 }
 
 /**
- * Empties the index buckets and replays every stored block and its receipts, one atomic write
- * per block. End-of-block events are not stored (only receipts are), so entries that come only
- * from them (batch auctions and their fills) are not rebuilt; the live hook records them.
+ * Empties the index buckets and replays every stored block with its receipts and end-of-block
+ * events (batch auctions and their fills come only from the latter), one atomic write per block.
  */
 export async function rebuildIndexes(
   store: Store,
@@ -418,6 +417,7 @@ export async function rebuildIndexes(
     const receipts = (await store.chain.getReceipts(height)).map((r) =>
       decodeRecord(schemas.receipt, r),
     );
+    const endEvents = store.chain.getEndEvents(height);
     const batch = new Batch();
     indexes.write(
       {
@@ -426,7 +426,7 @@ export async function rebuildIndexes(
         block,
         txIds: block.txs.map(txIdOf),
         receipts,
-        endEvents: [],
+        endEvents: endEvents ? decodeRecord(EndEventsSchema, endEvents) : [],
       },
       batch,
     );

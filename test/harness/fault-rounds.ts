@@ -157,7 +157,9 @@ export class TxLoad {
 
   start(chainId: string): void {
     this.#running = true;
-    this.#loops = this.net.operatorKeys.map((key) => this.#operatorLoop(chainId, key));
+    this.#loops = [...this.net.operatorKeys.values()].map((key) =>
+      this.#operatorLoop(chainId, key),
+    );
   }
 
   async #operatorLoop(chainId: string, secretKey: Uint8Array): Promise<void> {

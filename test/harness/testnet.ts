@@ -52,6 +52,10 @@ export interface TestnetOptions {
    * and heal work; without it nodes run the plain `wattcap start`.
    */
   readonly faults?: boolean;
+  /** Fields of every utility's genesis policy; the rest are `wattcap genesis`'s defaults. */
+  readonly policy?: Record<string, unknown>;
+  /** The genesis `limits` (maxReadingsPerBatch, …); the defaults when absent. */
+  readonly limits?: Record<string, unknown>;
 }
 
 /** One committed block as a node stored it. */
@@ -108,8 +112,8 @@ export class Testnet {
     readonly nodes: readonly TestnetNode[],
     /** 0x-hex genesis hash every node must report. */
     readonly genesisHash: string,
-    /** The secret keys of the utilities' operators (one per validator), to send transactions. */
-    readonly operatorKeys: readonly Uint8Array[],
+    /** Each utility's operator secret key, by utility id (u0, u1, …), to send as its operator. */
+    readonly operatorKeys: ReadonlyMap<string, Uint8Array>,
     private readonly withFaults: boolean,
   ) {
     live.add(this);
@@ -145,7 +149,7 @@ export class Testnet {
     const nodes: TestnetNode[] = [];
     const utilities: unknown[] = [];
     const validators: unknown[] = [];
-    const operators: Uint8Array[] = [];
+    const operatorKeys = new Map<string, Uint8Array>();
     for (const [name, role] of names) {
       const home = join(dir, name);
       const init = await initHome({ home, moniker: name });
@@ -162,9 +166,14 @@ export class Testnet {
       if (role === "validator") {
         const id = `u${validators.length}`;
         const secretKey = generateSecretKey();
-        operators.push(secretKey);
+        operatorKeys.set(id, secretKey);
         const operator = identityOf({ type: "operator", secretKey }).address;
-        utilities.push({ id, name: `Utility ${id}`, operator });
+        utilities.push({
+          id,
+          name: `Utility ${id}`,
+          operator,
+          ...(options.policy ? { policy: options.policy } : {}),
+        });
         validators.push({ home: name, utility: id, operator });
       }
     }
@@ -179,6 +188,7 @@ export class Testnet {
       },
       utilities,
       validators,
+      ...(options.limits ? { limits: options.limits } : {}),
     };
     const genesisPath = join(dir, "genesis.json");
     const chain = await createGenesisFile(network, dir, genesisPath);
@@ -211,7 +221,7 @@ export class Testnet {
       }
       await writeFile(paths.config, renderConfigFile(config));
     }
-    return new Testnet(dir, nodes, to0x(chain.hash), operators, options.faults ?? false);
+    return new Testnet(dir, nodes, to0x(chain.hash), operatorKeys, options.faults ?? false);
   }
 
   node(name: string): TestnetNode {

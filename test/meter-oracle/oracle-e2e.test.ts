@@ -1,11 +1,12 @@
-// The oracle end to end: a real chain and RPC server in this process (test/rpc's node), the
-// oracle as a real child process (`wattcap oracle start`). February 2011 of the committed ESPI
-// fixture is replayed as period 2 for five meters of which two are good (one signed by its
-// P-256 meter key, one oracle-only) and three are each refused for their own reason. The
-// oracle is SIGKILLed mid-batch and restarted, and the RPC server is stopped for a while; the
-// chain must still hold every needed snapshot exactly once, settle the period's consumption to
-// the file's energy, and the oracle must report each refused reading with its code.
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+// The oracle end to end: a real chain and RPC server in a child process of their own
+// (chain-process.ts), the oracle as another (`wattcap oracle start`). February 2011 of the
+// committed ESPI fixture is replayed as period 2 for five meters of which two are good (one
+// signed by its P-256 meter key, one oracle-only) and three are each refused for their own
+// reason. The oracle is SIGKILLed mid-batch and restarted; then the node is SIGKILLed with the
+// oracle's batch in its mempool and started again on its store. The chain must still hold every
+// needed snapshot exactly once, settle the period's consumption to the file's energy, and the
+// oracle must report each refused reading with its code.
+import { type ChildProcess, execFile, fork, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { type AddressInfo, createServer } from "node:net";
@@ -21,13 +22,10 @@ import { generateMeterSecretKey, meterPublicKeyOf } from "../../lib/meter-key.js
 import { meterIdHashOf } from "../../meter-oracle/service/config.js";
 import { writeMeterKeyFile } from "../../meter-oracle/service/meter-sign.js";
 import type { OracleStatus } from "../../meter-oracle/service/status.js";
-import { buildGenesis } from "../../node/genesis.js";
 import { writeKeyFile } from "../../node/home.js";
-import { nodeRpcBackend } from "../../node/rpc-backend.js";
-import { startRpcServer } from "../../rpc/server.js";
 import type { PayloadOf, TxTypeName } from "../../vm/tx/types.js";
 import { signedTx } from "../node/chain-fixtures.js";
-import { startNode } from "../rpc/rpc-fixtures.js";
+import type { RpcResponse } from "../rpc/rpc-fixtures.js";
 import {
   type Actor,
   actor,
@@ -37,14 +35,20 @@ import {
   policyJson,
   T0,
 } from "../vm/helpers.js";
+import type { ChainCommand, ChainReply } from "./chain-process.js";
 import { fixture } from "./fixtures.js";
 
 const run = promisify(execFile);
 const CLI = fileURLToPath(new URL("../../cli/wattcap.js", import.meta.url));
+const CHAIN_PROCESS = fileURLToPath(new URL("./chain-process.js", import.meta.url));
 const COASTAL = fixture("greenbutton/coastal-multi-family-2011-02.xml");
 const FEB_PST = 1_296_547_200n; // 2011-02-01T08:00Z
 const MAR_PST = 1_298_966_400n;
 const BATCH = 8;
+// Readings of a period are taken until GRACE after it ends. The chain makes a block (1 s of
+// chain time) every few milliseconds, so this is how far, in blocks, the oracle may fall
+// behind on a busy machine before a reading comes too late.
+const GRACE = 300_000;
 
 function februaryWh(): bigint {
   let sum = 0n;
@@ -70,16 +74,89 @@ function freePort(): Promise<number> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+const exited = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
+    else child.once("exit", (code) => resolve(code));
+  });
+
+/** The node's process (chain-process.ts): started, driven over IPC, killed, started again. */
+class ChainProcess {
+  readonly url: string;
+  /** The head block's time as the process last reported it. */
+  headTime = 0n;
+  #child: ChildProcess | undefined;
+  readonly #waiting: ((reply: ChainReply) => void)[] = [];
+
+  constructor(
+    readonly dir: string,
+    readonly genesisFile: string,
+    readonly port: number,
+  ) {
+    this.url = `http://127.0.0.1:${port}/`;
+  }
+
+  /** Starts it on its store and waits until it serves RPC. */
+  async start(): Promise<void> {
+    const child = fork(CHAIN_PROCESS, [this.dir, this.genesisFile, String(this.port)], {
+      stdio: ["ignore", "ignore", "inherit", "ipc"],
+    });
+    this.#child = child;
+    child.on("message", (reply: ChainReply) => {
+      if ("time" in reply) this.headTime = BigInt(reply.time);
+      this.#waiting.shift()?.(reply);
+    });
+    await new Promise<ChainReply>((resolve) => this.#waiting.push(resolve));
+  }
+
+  #request(command: ChainCommand): Promise<ChainReply> {
+    const reply = new Promise<ChainReply>((resolve) => this.#waiting.push(resolve));
+    this.#child?.send(command);
+    return reply;
+  }
+
+  async produce(): Promise<void> {
+    await this.#request({ kind: "produce" });
+  }
+
+  /** Blocks every few milliseconds, 1 s of chain time each, or none. */
+  async auto(on: boolean): Promise<void> {
+    await this.#request({ kind: "auto", on });
+  }
+
+  /** SIGKILL: the store keeps its last committed block; the mempool is gone. */
+  async kill(): Promise<void> {
+    const child = this.#child;
+    if (!child) return;
+    child.kill("SIGKILL");
+    await exited(child);
+    this.#child = undefined;
+  }
+
+  async call(method: string, params: unknown = {}): Promise<RpcResponse> {
+    const response = await fetch(this.url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+    });
+    return (await response.json()) as RpcResponse;
+  }
+}
+
 t.test("file → oracle → chain, through a SIGKILL and a node outage", async (t) => {
   const json = genesisJson([1, 0], {
     limits: { maxReadingsPerBatch: BATCH, maxJobWorkPerBlock: 50, keyRotationDelayMs: 20_000 },
   });
   for (const u of json.utilities) {
-    Object.assign(u, { policy: policyJson({ readingGrace: 50_000, tradingWindow: 20_000 }) });
+    Object.assign(u, { policy: policyJson({ readingGrace: GRACE, tradingWindow: 20_000 }) });
   }
-  const node = await startNode(t, {}, buildGenesis(json));
   const dir = await mkdtemp(join(tmpdir(), "wattcap-oracle-e2e-"));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const genesisFile = join(dir, "genesis.json");
+  await writeFile(genesisFile, JSON.stringify(json));
+  const node = new ChainProcess(join(dir, "chain"), genesisFile, await freePort());
+  await node.start();
+  t.teardown(() => node.kill());
 
   // Chain setup: two oracles of u0 (the second only to plant a high register), five meters.
   const oracle = actor(700);
@@ -88,8 +165,8 @@ t.test("file → oracle → chain, through a SIGKILL and a node outage", async (
   const send = async <N extends TxTypeName>(signer: Actor, type: N, payload: PayloadOf<N>) => {
     const nonce = nonces.get(signer.hex) ?? 0n;
     nonces.set(signer.hex, nonce + 1n);
-    const added = await node.mempool.add(signedTx(signer, nonce, type, payload));
-    if (!added.ok) throw new Error(`${type}: ${added.code}`);
+    const added = await node.call("tx_send", { tx: to0x(signedTx(signer, nonce, type, payload)) });
+    if (added.error) throw new Error(`${type}: ${added.error.message}`);
   };
   const meterKey = generateMeterSecretKey("p256");
   const forgerKey = generateMeterSecretKey("p256");
@@ -118,11 +195,12 @@ t.test("file → oracle → chain, through a SIGKILL and a node outage", async (
   await send(operatorOf(0), "registerOracle", { oracle: oracle.address });
   await send(operatorOf(0), "registerOracle", { oracle: planter.address });
   await node.produce();
+  const plantedAt = node.headTime;
   await send(planter, "submitReadings", {
     readings: [
       {
         meterIdHash: meterIdHashOf(meters.backwards.id),
-        time: node.clock.now(),
+        time: plantedAt,
         registers: [1_000_000_000n],
         signature: undefined,
       },
@@ -130,13 +208,12 @@ t.test("file → oracle → chain, through a SIGKILL and a node outage", async (
   });
   await node.produce();
   const planted = await node.call("household_get", { address: meters.backwards.household.hex });
-  t.match(planted.result, { firstReadingTime: String(node.clock.now() - 1000n) }, "setup landed");
+  t.match(planted.result, { firstReadingTime: String(plantedAt) }, "setup landed");
 
   // The oracle's files.
   await writeKeyFile(join(dir, "oracle.key"), { type: "oracle", secretKey: oracle.secretKey });
   await writeMeterKeyFile(join(dir, "signed.key"), { keyType: "p256", secretKey: meterKey });
   await writeMeterKeyFile(join(dir, "forged.key"), { keyType: "p256", secretKey: forgerKey });
-  const port = Number(new URL(node.url).port);
   const espi = { kind: "espi", path: COASTAL };
   const timeMap = {
     fileYear: 2011,
@@ -179,19 +256,7 @@ t.test("file → oracle → chain, through a SIGKILL and a node outage", async (
   await writeFile(configFile, JSON.stringify(config));
   const statusUrl = `http://127.0.0.1:${config.http.port}/status`;
 
-  // Blocks every few milliseconds, 1 s of chain time each, unless paused.
-  let paused = false;
-  let stopping = false;
-  const producer = (async () => {
-    while (!stopping) {
-      if (!paused) await node.produce();
-      await sleep(15);
-    }
-  })();
-  t.teardown(async () => {
-    stopping = true;
-    await producer;
-  });
+  await node.auto(true);
 
   // Every reading the chain accepted for a meter, time → register; a time listed twice fails.
   const acceptedReadings = async (meterId: string): Promise<Map<string, bigint>> => {
@@ -244,21 +309,20 @@ t.test("file → oracle → chain, through a SIGKILL and a node outage", async (
       return undefined;
     }
   };
-  const waitFor = async (what: string, ok: (s: OracleStatus) => boolean, ms = 60_000) => {
+  const waitFor = async (
+    what: string,
+    ok: (s: OracleStatus) => boolean | Promise<boolean>,
+    ms = 60_000,
+  ) => {
     const deadline = Date.now() + ms;
     for (;;) {
       const s = await status();
-      if (s && ok(s)) return s;
+      if (s && (await ok(s))) return s;
       if (Date.now() > deadline)
         throw new Error(`timed out waiting for ${what}: ${JSON.stringify(s)}`);
       await sleep(10);
     }
   };
-  const exited = (child: ChildProcess) =>
-    new Promise<number | null>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
-      else child.once("exit", (code) => resolve(code));
-    });
 
   // 1. Run, and SIGKILL it with a batch in flight after the first ones settled.
   let child = startOracle();
@@ -273,8 +337,7 @@ t.test("file → oracle → chain, through a SIGKILL and a node outage", async (
   t.ok(before.backlog > 0, "killed with readings still to go");
   // Mid-period, household_get shows the consumption so far: the newest accepted reading's
   // register less the one on the period's opening boundary.
-  paused = true;
-  await sleep(100);
+  await node.auto(false);
   const sofar = await acceptedReadings(meters.signed.id);
   const newest = [...sofar.keys()].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1)).pop() ?? "";
   const opening = sofar.get(String(T0 + 2n * PERIOD)) ?? 0n;
@@ -283,30 +346,43 @@ t.test("file → oracle → chain, through a SIGKILL and a node outage", async (
     currentPeriod: { period: "2", consumptionSoFar: String((sofar.get(newest) ?? 0n) - opening) },
   });
   t.ok(BigInt(newest) > T0 + 2n * PERIOD, "some of the period is in");
-  paused = false;
+  await node.auto(true);
   // Blocks go on while it is down: the batch it had in flight lands without it.
   await sleep(100);
 
-  // 2. Restart; once it is under way, stop the RPC server for a while.
+  // 2. Restart; once it is under way, stop making blocks until its next batch is in the node's
+  // mempool, and SIGKILL the node: the batch is lost with the mempool.
   child = startOracle();
   await waitFor(
     "progress after the restart",
     (s) => s.counters.confirmed > before.counters.confirmed,
   );
-  paused = true;
-  await node.server.close();
-  await sleep(700);
+  await node.auto(false);
+  const stranded = await waitFor("a batch sent to the stalled node", (s) => s.inFlight !== null);
+  const lost = stranded.inFlight?.id ?? "";
+  const txStatus = async (hash: string) =>
+    ((await node.call("tx_get", { hash })).result as { status: string }).status;
+  t.equal(await txStatus(lost), "pending", "the batch waits in the node's mempool");
+  await node.kill();
   const faulted = await waitFor("the outage noticed", (s) => s.lastFault !== null, 10_000);
   t.ok(faulted.lastFault, "the outage is reported as a fault");
-  const restarted = await startRpcServer(nodeRpcBackend(node), { host: "127.0.0.1", port });
-  t.teardown(() => restarted.server.close());
-  paused = false;
+  // The same store and port; the mempool starts empty.
+  await node.start();
+  await node.auto(true);
+  await waitFor("the stranded batch resent and settled", async () => {
+    return (await txStatus(lost)) === "finalized";
+  });
+  t.pass("the oracle sent the lost batch's same bytes again, and they landed");
 
   // 3. Until the period is final and the oracle has nothing left.
-  const end = T0 + 3n * PERIOD + 60_000n;
+  const end = T0 + 3n * PERIOD + BigInt(GRACE) + 10_000n;
   const done = await waitFor(
     "the backlog drained after period 2 finalised",
-    (s) => s.backlog === 0 && node.clock.now() > end,
+    async (s) => {
+      if (s.backlog !== 0) return false;
+      const head = (await node.call("chain_status")).result as { headTime: string };
+      return BigInt(head.headTime) > end;
+    },
     120_000,
   );
   const metrics = await (await fetch(statusUrl.replace("/status", "/metrics"))).text();

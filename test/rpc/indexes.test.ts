@@ -17,7 +17,7 @@ import { Producer } from "../../node/producer.js";
 import { WriteBatch } from "../../state/db.js";
 import { Store } from "../../state/store.js";
 import { tables } from "../../vm/tables.js";
-import { signCommit, signedTx } from "../node/chain-fixtures.js";
+import { registration, signCommit, signedTx } from "../node/chain-fixtures.js";
 import { actor, genesisJson, hash32, operatorOf, T0, validatorOf } from "../vm/helpers.js";
 import { type RpcNode, startNode } from "./rpc-fixtures.js";
 
@@ -208,4 +208,45 @@ t.test("liveness counts absences from the set and evidence names the validator",
   t.same([absent.signed, absent.missed, absent.lastSigned], [0n, 1n, undefined]);
   t.same(absent.evidence, [{ height: 6n, evidenceHeight: 4n }]);
   t.same(signer.evidence, []);
+});
+
+t.test("a rebuild keeps the auctions that only end-of-block events carry", async (t) => {
+  const node = await startNode(t);
+  const buyer = actor(51);
+  await node.mempool.add(signedTx(op0, 0n, "registerHousehold", registration(buyer, 51)));
+  await node.mempool.add(
+    signedTx(op0, 1n, "recordPayment", {
+      household: buyer.address,
+      amount: 10_000n,
+      reference: "p",
+    }),
+  );
+  await node.produce();
+  // Period 0's trading window is [110 s, 140 s): a buy there changes the book, and the block's
+  // end-of-block work holds the utility's call auction.
+  node.clock.advance(114_000n - (node.clock.now() - T0));
+  await node.mempool.add(
+    signedTx(buyer, 0n, "placeOrder", { side: "buy", qty: 5n, price: 100n, expiry: T0 + 139_000n }),
+  );
+  const block = await node.produce();
+  t.equal(block.receipts[0]?.outcome.kind, "ok", "the order is placed");
+  t.ok(
+    block.events.some((e) => e.kind === "auction"),
+    "the auction is an end-of-block event, in no receipt",
+  );
+  t.notOk(block.receipts.some((r) => r.events.some((e) => e.kind === "auction")));
+  await node.produce();
+
+  const live = await node.indexes.auctions("u0", { limit: 10 });
+  t.equal(live.items.length, 1, "the live hook indexed the auction");
+  t.equal(live.items[0]?.height, block.height);
+  t.same(live.items[0]?.demand, [{ price: 100n, qty: 5n }]);
+  const events = node.store.chain.getEndEvents(block.height);
+  t.ok(events, "the block's end-of-block events are stored");
+  t.equal(node.store.chain.getEndEvents(1n), undefined, "a block without any stores none");
+
+  await rebuildIndexes(node.store, { validatorSetAt: (h) => node.chain.validatorSetAt(h) });
+  t.same(await node.indexes.auctions("u0", { limit: 10 }), live, "the rebuild has the auction");
+  const response = await node.call("market_auctions", { utility: "u0" });
+  t.equal((response.result as { items: unknown[] }).items.length, 1, "and RPC serves it");
 });

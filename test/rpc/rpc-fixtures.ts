@@ -6,20 +6,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Test } from "tap";
 import WebSocket from "ws";
-import { proposerFor } from "../../lib/validator.js";
 import type { Chain, CommittedBlock } from "../../node/chain.js";
-import { Chain as ChainClass } from "../../node/chain.js";
-import { ManualClock } from "../../node/clock.js";
+import type { ManualClock } from "../../node/clock.js";
 import { buildGenesis } from "../../node/genesis.js";
-import { NodeIndexes } from "../../node/indexes/indexes.js";
-import { Mempool } from "../../node/mempool.js";
-import { Producer } from "../../node/producer.js";
+import type { NodeIndexes } from "../../node/indexes/indexes.js";
+import type { Mempool } from "../../node/mempool.js";
 import { nodeRpcBackend } from "../../node/rpc-backend.js";
 import type { RpcServer, RpcServerOptions } from "../../rpc/server.js";
 import { startRpcServer } from "../../rpc/server.js";
-import { Store } from "../../state/store.js";
-import { signCommit } from "../node/chain-fixtures.js";
-import { genesisJson, T0 } from "../vm/helpers.js";
+import type { Store } from "../../state/store.js";
+import { genesisJson } from "../vm/helpers.js";
+import { openManualChain } from "./manual-chain.js";
 
 export interface RpcNode {
   readonly chain: Chain;
@@ -53,21 +50,7 @@ export async function startNode(
   genesis = buildGenesis(genesisJson([1])),
 ): Promise<RpcNode> {
   const dir = await mkdtemp(join(tmpdir(), "wattcap-rpc-"));
-  const store = await Store.open(dir);
-  let chainRef: Chain | undefined;
-  const indexes = new NodeIndexes(store, {
-    validatorSetAt: (h) => {
-      try {
-        return chainRef?.validatorSetAt(h);
-      } catch {
-        return undefined;
-      }
-    },
-  });
-  const clock = new ManualClock(T0 + 1000n);
-  const chain = await ChainClass.open(store, genesis, { clock, indexHooks: [indexes.hook] });
-  chainRef = chain;
-  const mempool = new Mempool(chain);
+  const { chain, store, mempool, indexes, clock, produce } = await openManualChain(dir, genesis);
   const backend = nodeRpcBackend({ chain, mempool, indexes });
   const { server, address } = await startRpcServer(backend, {
     host: "127.0.0.1",
@@ -106,20 +89,7 @@ export async function startNode(
     clock,
     url,
     wsUrl,
-    async produce() {
-      clock.advance(1000n);
-      const height = chain.head().height + 1n;
-      const proposer = proposerFor(chain.validatorSetAt(height), height, 0).address;
-      const proposal = await new Producer(chain, mempool, { proposer }).buildProposal(
-        height,
-        0,
-        clock.now(),
-      );
-      const commit = signCommit(chain.validatorSetAt(height), height, proposal.executed.hash);
-      const committed = await chain.commitBlock(proposal.executed, commit);
-      mempool.update(committed);
-      return committed;
-    },
+    produce,
     async call(method, params, id = 1) {
       const { json } = await post(
         JSON.stringify({ jsonrpc: "2.0", id, method, ...(params === undefined ? {} : { params }) }),
