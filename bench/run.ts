@@ -11,6 +11,7 @@ const groups: Record<string, () => Promise<BenchGroup>> = {
   signatures: () => import("./signatures.bench.js").then((m) => m.signatures()),
   state: () => import("./state.bench.js").then((m) => m.state()),
   market: () => import("./market.bench.js").then((m) => m.market()),
+  network: () => import("./network.bench.js").then((m) => m.network()),
 };
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
