@@ -249,9 +249,15 @@ const schema = {
     bootstrapPeers: list("multiaddrs ending in /p2p/<peer id>", MAX_PEERS, checkPeerAddress),
     /** Kept connected: redialled with backoff whenever the link drops. */
     persistentPeers: list("multiaddrs ending in /p2p/<peer id>", MAX_PEERS, checkPeerAddress),
-    /** The other validators' peer ids, for the links that carry consensus traffic. */
+    /**
+     * Validators known by peer id only, that dial us (a sentry's validator, one behind NAT):
+     * treated as validator links (accepted, never pruned, asked first for votes), not dialed.
+     */
     validatorPeerIds: list("libp2p peer ids", MAX_PEERS, checkPeerId),
-    /** Refuse validator links from any peer not in validatorPeerIds (a validator behind sentries). */
+    /**
+     * Refuse inbound links from any peer not in persistentPeers or validatorPeerIds (a validator
+     * behind sentries, which face the public).
+     */
     acceptOnlyKnownValidators: boolean(false),
   },
   rpc: {
@@ -550,11 +556,16 @@ function crossCheck(s: Settings): ConfigProblem[] {
       });
     }
   }
-  if (s.p2p.acceptOnlyKnownValidators && s.p2p.validatorPeerIds.length === 0) {
+  if (
+    s.p2p.acceptOnlyKnownValidators &&
+    s.p2p.validatorPeerIds.length === 0 &&
+    s.p2p.persistentPeers.length === 0
+  ) {
     problems.push({
       source,
       path: "p2p.validatorPeerIds",
-      message: "is empty, so acceptOnlyKnownValidators would refuse every validator link",
+      message:
+        "and persistentPeers are empty, so acceptOnlyKnownValidators would refuse every validator link",
     });
   }
   return problems;

@@ -255,6 +255,7 @@ export class WattcapNode {
       listen: [listenAddress(config.p2p.host, config.p2p.port)],
       bootstrap: config.p2p.bootstrapPeers,
       validatorPeers: config.p2p.persistentPeers,
+      validatorPeerIds: config.p2p.validatorPeerIds,
       acceptOnlyKnownValidators: config.p2p.acceptOnlyKnownValidators,
       allowList: ["/ip4/127.0.0.1"],
       validators: {

@@ -225,6 +225,18 @@ t.test("every invalid input is reported with its source and path", async (t) => 
   );
 
   t.same(
+    problems({
+      file: {
+        p2p: {
+          acceptOnlyKnownValidators: true,
+          persistentPeers: [`/ip4/10.0.0.1/tcp/26656/p2p/${PEER}`],
+        },
+      },
+    }),
+    [],
+    "persistent peers alone are known validators",
+  );
+  t.same(
     problems({ file: { metrics: { port: 8545, enabled: false } } }),
     [],
     "a disabled listener cannot clash",
