@@ -286,7 +286,11 @@ const schema = {
     },
   },
   storage: {
-    /** How many recent blocks to keep; 0 keeps every block (an archive node). */
+    /**
+     * How many recent block bodies to keep; 0 keeps every block (an archive node). Hashes,
+     * commits and receipts stay; peers sync older blocks from archive nodes or start from a
+     * snapshot. At least keepVersions, so every provable state keeps its header.
+     */
     blockRetention: integer(0, 2 ** 31, 0),
     /** How many recent state versions stay provable (Store's keepVersions). */
     keepVersions: integer(1, 1_000_000, 256),
@@ -555,6 +559,13 @@ function crossCheck(s: Settings): ConfigProblem[] {
         message: "required when signer.kind is remote",
       });
     }
+  }
+  if (s.storage.blockRetention > 0 && s.storage.blockRetention < s.storage.keepVersions) {
+    problems.push({
+      source,
+      path: "storage.blockRetention",
+      message: `must be 0 (keep all) or at least storage.keepVersions (${s.storage.keepVersions}): a provable state needs its block's header`,
+    });
   }
   if (
     s.p2p.acceptOnlyKnownValidators &&

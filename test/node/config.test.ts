@@ -218,6 +218,17 @@ t.test("every invalid input is reported with its source and path", async (t) => 
     /required/,
   );
   one(
+    { file: { storage: { blockRetention: 100 } } },
+    "config",
+    "storage.blockRetention",
+    /at least storage.keepVersions \(256\)/,
+  );
+  t.same(
+    problems({ file: { storage: { blockRetention: 100, keepVersions: 100 } } }),
+    [],
+    "retention may equal keepVersions",
+  );
+  one(
     { file: { p2p: { acceptOnlyKnownValidators: true } } },
     "config",
     "p2p.validatorPeerIds",
