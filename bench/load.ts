@@ -57,6 +57,8 @@ export class LoadGenerator {
   readonly #latencies: number[] = [];
   readonly #blocks: Seen[] = [];
   readonly #committedHashes = new Set<string>();
+  /** When each height's head notification arrived. */
+  readonly #headAt = new Map<bigint, number>();
   #nextHeight = 1n;
   #reading: Promise<void> = Promise.resolve();
   #closeSubscription: (() => Promise<void>) | undefined;
@@ -79,15 +81,23 @@ export class LoadGenerator {
     const status = await reader.rpc.chain_status();
     const load = new LoadGenerator(status.chainId, transports, reader);
     load.#nextHeight = BigInt(status.height) + 1n;
-    const sub = await reader.subscribe<{ height: string }>("newHeads", {}, (head) => {
-      const upTo = BigInt(head.height);
-      // A failed read is retried from the same height at the next head.
-      load.#reading = load.#reading
-        .then(() => load.#readUpTo(upTo))
-        .catch(() => {
-          load.readErrors++;
-        });
-    });
+    const sub = await reader.subscribe<{ height: string; txCount: number }>(
+      "newHeads",
+      {},
+      (head) => {
+        const upTo = BigInt(head.height);
+        // Commit times are when heads arrive: reading the blocks' contents may lag behind.
+        const now = performance.now();
+        load.#headAt.set(upTo, now);
+        load.#blocks.push({ at: now, txs: head.txCount });
+        // A failed read is retried from the same height at the next head.
+        load.#reading = load.#reading
+          .then(() => load.#readUpTo(upTo))
+          .catch(() => {
+            load.readErrors++;
+          });
+      },
+    );
     load.#closeSubscription = () => sub.close();
     return load;
   }
@@ -188,7 +198,6 @@ export class LoadGenerator {
       }
     };
     await Promise.all(this.#households.map(loop));
-    await this.#reading;
     return this.#rate(from, end);
   }
 
@@ -293,9 +302,11 @@ export class LoadGenerator {
 
   async #readUpTo(height: bigint): Promise<void> {
     while (this.#nextHeight <= height) {
-      const block = await this.#reader.rpc.chain_getBlock({ height: this.#nextHeight.toString() });
+      const height = this.#nextHeight;
+      const block = await this.#reader.rpc.chain_getBlock({ height: height.toString() });
       if (block === null) return;
-      const now = performance.now();
+      const now = this.#headAt.get(height) ?? performance.now();
+      this.#headAt.delete(height);
       for (const tx of block.transactions) {
         this.#committedHashes.add(tx.hash);
         const sentAt = this.#sentAt.get(tx.hash);
@@ -306,7 +317,6 @@ export class LoadGenerator {
         const h = this.#byKey.get(tx.signer.toLowerCase());
         if (h) h.committed = Math.max(h.committed, Number(tx.nonce) + 1);
       }
-      this.#blocks.push({ at: now, txs: block.transactions.length });
       this.#nextHeight++;
       for (const wake of this.#waiters.splice(0)) wake();
     }
@@ -322,7 +332,7 @@ export class LoadGenerator {
     });
   }
 
-  /** Transactions per second committed in blocks seen within [from, to). */
+  /** Transactions per second committed in blocks whose heads arrived within [from, to). */
   #rate(from: number, to: number): number {
     let txs = 0;
     for (const b of this.#blocks) if (b.at >= from && b.at < to) txs += b.txs;
