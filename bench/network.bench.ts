@@ -18,7 +18,7 @@ import { signatureSamples } from "./signatures.bench.js";
 const HOUSEHOLDS = 256;
 /** Sent and not yet committed, per household, in the saturation phase. */
 const WINDOW = 8;
-const WARMUP_MS = 3000;
+const WARMUP_MS = 5000;
 const MEASURE_MS = 10_000;
 const LATENCY_MS = 10_000;
 const DRAIN_MS = 15_000;
