@@ -125,8 +125,7 @@ export async function oracle(): Promise<BenchGroup> {
           chainId: string;
           periods: { startMs: string };
         };
-        const operatorKey = net.operatorKeys.get("u0");
-        if (!operatorKey) throw new Error("the testnet has no utility u0");
+        const operatorKey = net.operator("u0").secretKey;
         const operator = new Signer(client, operatorKey, { chainId: genesis.chainId });
 
         // The oracle and the meters, registered by u0's operator.

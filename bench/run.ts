@@ -14,6 +14,7 @@ const groups: Record<string, () => Promise<BenchGroup>> = {
   vm: () => import("./vm.bench.js").then((m) => m.vm()),
   rpc: () => import("./rpc.bench.js").then((m) => m.rpc()),
   oracle: () => import("./oracle.bench.js").then((m) => m.oracle()),
+  network: () => import("./network.bench.js").then((m) => m.network()),
 };
 
 const root = fileURLToPath(new URL("../../", import.meta.url));

@@ -299,6 +299,11 @@ export interface ValidateOptions {
   readonly round?: number;
   /** A fresh proposal (no proof-of-lock): the clock rule applies and sets `timely`. */
   readonly fresh?: boolean;
+  /**
+   * When the proposal arrived, by the local clock; the clock rule compares the header's time
+   * with it. Default: now, when validation starts.
+   */
+  readonly receivedAt?: bigint;
 }
 
 export interface ChainHead {
@@ -651,7 +656,8 @@ export class Chain {
     const headerProblem = this.#checkHeader(header, options.round);
     if (headerProblem) return headerProblem;
     const timely =
-      options.fresh !== true || absDiff(header.time, this.clock.now()) <= this.clockDriftMs;
+      options.fresh !== true ||
+      absDiff(header.time, options.receivedAt ?? this.clock.now()) <= this.clockDriftMs;
 
     const hash = blockHash(block);
     const known = this.#executed.get(toHex(hash));

@@ -259,9 +259,15 @@ const schema = {
     bootstrapPeers: list("multiaddrs ending in /p2p/<peer id>", MAX_PEERS, checkPeerAddress),
     /** Kept connected: redialled with backoff whenever the link drops. */
     persistentPeers: list("multiaddrs ending in /p2p/<peer id>", MAX_PEERS, checkPeerAddress),
-    /** The other validators' peer ids, for the links that carry consensus traffic. */
+    /**
+     * Validators known by peer id only, that dial us (a sentry's validator, one behind NAT):
+     * treated as validator links (accepted, never pruned, asked first for votes), not dialed.
+     */
     validatorPeerIds: list("libp2p peer ids", MAX_PEERS, checkPeerId),
-    /** Refuse validator links from any peer not in validatorPeerIds (a validator behind sentries). */
+    /**
+     * Refuse inbound links from any peer not in persistentPeers or validatorPeerIds (a validator
+     * behind sentries, which face the public).
+     */
     acceptOnlyKnownValidators: boolean(false),
   },
   rpc: {
@@ -297,7 +303,11 @@ const schema = {
     },
   },
   storage: {
-    /** How many recent blocks to keep; 0 keeps every block (an archive node). */
+    /**
+     * How many recent block bodies to keep; 0 keeps every block (an archive node). Hashes,
+     * commits and receipts stay; peers sync older blocks from archive nodes or start from a
+     * snapshot. At least keepVersions, so every provable state keeps its header.
+     */
     blockRetention: integer(0, 2 ** 31, 0),
     /** How many recent state versions stay provable (Store's keepVersions). */
     keepVersions: integer(1, 1_000_000, 256),
@@ -567,11 +577,23 @@ function crossCheck(s: Settings): ConfigProblem[] {
       });
     }
   }
-  if (s.p2p.acceptOnlyKnownValidators && s.p2p.validatorPeerIds.length === 0) {
+  if (s.storage.blockRetention > 0 && s.storage.blockRetention < s.storage.keepVersions) {
+    problems.push({
+      source,
+      path: "storage.blockRetention",
+      message: `must be 0 (keep all) or at least storage.keepVersions (${s.storage.keepVersions}): a provable state needs its block's header`,
+    });
+  }
+  if (
+    s.p2p.acceptOnlyKnownValidators &&
+    s.p2p.validatorPeerIds.length === 0 &&
+    s.p2p.persistentPeers.length === 0
+  ) {
     problems.push({
       source,
       path: "p2p.validatorPeerIds",
-      message: "is empty, so acceptOnlyKnownValidators would refuse every validator link",
+      message:
+        "and persistentPeers are empty, so acceptOnlyKnownValidators would refuse every validator link",
     });
   }
   return problems;

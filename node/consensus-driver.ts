@@ -183,7 +183,12 @@ interface KeptProposal {
 }
 
 type Buffered =
-  | { readonly kind: "proposal"; readonly height: bigint; readonly data: Uint8Array }
+  | {
+      readonly kind: "proposal";
+      readonly height: bigint;
+      readonly data: Uint8Array;
+      readonly receivedAt: bigint;
+    }
   | {
       readonly kind: "vote";
       readonly height: bigint;
@@ -291,15 +296,18 @@ export class ConsensusDriver {
 
   /** The proposal topic's validator: checks, then feeds or buffers the proposal. */
   onProposal = async (data: Uint8Array, from: PeerIdStr): Promise<Verdict> => {
+    // The clock rule judges the proposer's clock against ours when its proposal arrived: time
+    // the proposal then waits here (queued behind other blocks, on a busy machine) is ours.
+    const receivedAt = this.#chain.clock.now();
     try {
       const checked = this.#checkProposal(data);
       if (checked !== "ok") return checked.verdict;
       const { height } = decodeProposalEnvelope(data).proposal.proposal;
       // Before start() (the network may deliver first) the height has not begun either.
       if (height > this.#height || !this.#started) {
-        return this.#bufferMessage({ kind: "proposal", height, data });
+        return this.#bufferMessage({ kind: "proposal", height, data, receivedAt });
       }
-      return await this.#enqueue(() => this.#acceptProposal(data, from));
+      return await this.#enqueue(() => this.#acceptProposal(data, from, receivedAt));
     } catch (error) {
       if (error instanceof DriverStopped) return "ignore";
       this.#log.warn({ err: error, peer: from }, "proposal handling failed");
@@ -425,13 +433,17 @@ export class ConsensusDriver {
   }
 
   /** In the queue: executes the block and feeds the proposal at the current height. */
-  async #acceptProposal(data: Uint8Array, from: PeerIdStr | null): Promise<Verdict> {
+  async #acceptProposal(
+    data: Uint8Array,
+    from: PeerIdStr | null,
+    receivedAt: bigint,
+  ): Promise<Verdict> {
     const envelope = decodeProposalEnvelope(data);
     const signed = envelope.proposal;
     const p = signed.proposal;
     if (p.height !== this.#height || this.#chain.head().height + 1n !== p.height) {
       return p.height > this.#height
-        ? this.#bufferMessage({ kind: "proposal", height: p.height, data })
+        ? this.#bufferMessage({ kind: "proposal", height: p.height, data, receivedAt })
         : "ignore";
     }
     const existing = this.#proposals.find(
@@ -444,7 +456,7 @@ export class ConsensusDriver {
     const polRound = p.polRound ?? -1;
     const verdict = await this.#chain.validateBlock(
       envelope.block,
-      polRound === -1 ? { round: p.round, fresh: true } : {},
+      polRound === -1 ? { round: p.round, fresh: true, receivedAt } : {},
     );
     if (!verdict.ok && (verdict.code === "WRONG_HEIGHT" || verdict.code === "WRONG_PARENT")) {
       return "ignore"; // the head moved while this waited
@@ -945,7 +957,7 @@ export class ConsensusDriver {
     }
     await this.#drain();
     for (const item of buffered) {
-      if (item.kind === "proposal") await this.#acceptProposal(item.data, null);
+      if (item.kind === "proposal") await this.#acceptProposal(item.data, null, item.receivedAt);
     }
     await this.#drain();
   }

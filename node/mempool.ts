@@ -101,6 +101,8 @@ export class Mempool {
   readonly #senders = new Map<string, SenderQueue>();
   #bytes = 0;
   #seq = 0;
+  /** The last admission's turn; each next one starts a loop iteration later (see #turn). */
+  #turns: Promise<void> = Promise.resolve();
 
   constructor(chain: Chain, options: MempoolOptions = {}) {
     this.#chain = chain;
@@ -139,6 +141,7 @@ export class Mempool {
 
   /** Checks and admits a transaction's bytes (from RPC or gossip). */
   async add(bytes: Uint8Array): Promise<AddResult> {
+    await this.#turn();
     this.expire();
     if (bytes.length > this.#maxBytes) {
       return refuse("TX_TOO_LARGE_FOR_POOL", `${bytes.length} bytes exceed the pool's bound`);
@@ -288,6 +291,19 @@ export class Mempool {
       const entry = this.#byId.get(toHex(id));
       if (entry) this.#remove(entry, "invalid");
     }
+  }
+
+  /**
+   * Admissions start one per event-loop iteration. Verifying a signature is synchronous, so a
+   * burst (an RPC client sending thousands at once, a gossip flood) admitted straight away held
+   * the loop for the whole burst, and the consensus messages and timers queued behind it came
+   * seconds late: under load, rounds failed and only empty blocks committed. Between two
+   * admissions the loop now polls for I/O and runs its timers.
+   */
+  #turn(): Promise<void> {
+    const turn = this.#turns.then(() => new Promise<void>((resolve) => setImmediate(resolve)));
+    this.#turns = turn;
+    return turn;
   }
 
   #executableRun(queue: SenderQueue): MempoolTx[] {

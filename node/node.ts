@@ -170,7 +170,10 @@ export class WattcapNode {
     const paths = homePaths(config.home);
     const metrics = createMetrics({ labels: { moniker: config.moniker } });
 
-    const store = await Store.open(paths.data, { keepVersions: config.storage.keepVersions });
+    const store = await Store.open(paths.data, {
+      keepVersions: config.storage.keepVersions,
+      blockRetention: config.storage.blockRetention,
+    });
     parts.push({ name: "store", close: () => store.close() });
 
     let wal: Wal | undefined;
@@ -268,9 +271,9 @@ export class WattcapNode {
       logger: log("consensus"),
       metrics,
     });
-    // A node started from a snapshot holds no blocks below its first head.
-    const first = chain.head().height;
-    const earliestHeight = first === 0n || store.getBlock(1n) !== undefined ? 1n : first;
+    // A node started from a snapshot holds no blocks below its first head, and block retention
+    // prunes old bodies as the chain grows; before any block, the next is the first served.
+    const earliestHeight = () => store.earliestBlockHeight() ?? chain.head().height + 1n;
     const sync = new Sync({ chain, network: peers, logger: log("sync"), metrics, earliestHeight });
 
     // Transactions admitted from gossip were forwarded by gossipsub already; only those
@@ -283,6 +286,7 @@ export class WattcapNode {
       listen: [listenAddress(config.p2p.host, config.p2p.port)],
       bootstrap: config.p2p.bootstrapPeers,
       validatorPeers: config.p2p.persistentPeers,
+      validatorPeerIds: config.p2p.validatorPeerIds,
       acceptOnlyKnownValidators: config.p2p.acceptOnlyKnownValidators,
       allowList: ["/ip4/127.0.0.1"],
       validators: {

@@ -34,8 +34,11 @@ export interface SyncOptions {
    * usually commits it within moments, and fetching it would race the commit for nothing.
    */
   readonly graceMs?: number;
-  /** The lowest height this node serves (above 1 after a snapshot import). */
-  readonly earliestHeight?: bigint;
+  /**
+   * The lowest height this node serves: above 1 after a snapshot import, and rising as block
+   * retention prunes old bodies (a function is read at each use).
+   */
+  readonly earliestHeight?: bigint | (() => bigint);
 }
 
 export const DEFAULT_SYNC_POLL_MS = 2000;
@@ -68,8 +71,10 @@ export class Sync {
   readonly #metrics: NodeMetrics | undefined;
   readonly #pollMs: number;
   readonly #graceMs: number;
-  readonly #earliest: bigint;
+  readonly #earliest: () => bigint;
   readonly #heights = new Map<PeerIdStr, bigint>();
+  /** Peers' earliest served heights: a peer that pruned what we need is not asked for it. */
+  readonly #earliestOf = new Map<PeerIdStr, bigint>();
   #behindSince: number | undefined;
   #running: Promise<number> | undefined;
   #timer: NodeJS.Timeout | undefined;
@@ -82,7 +87,8 @@ export class Sync {
     this.#metrics = options.metrics;
     this.#pollMs = options.pollIntervalMs ?? DEFAULT_SYNC_POLL_MS;
     this.#graceMs = options.graceMs ?? DEFAULT_GRACE_MS;
-    this.#earliest = options.earliestHeight ?? 1n;
+    const earliest = options.earliestHeight ?? 1n;
+    this.#earliest = typeof earliest === "function" ? earliest : () => earliest;
   }
 
   /** The best height peers report. */
@@ -118,15 +124,20 @@ export class Sync {
   onStatus = (peer: PeerIdStr, status: Status): void => {
     if (!this.#heights.has(peer) && this.#heights.size >= MAX_TRACKED_PEERS) {
       const oldest = this.#heights.keys().next();
-      if (!oldest.done) this.#heights.delete(oldest.value);
+      if (!oldest.done) {
+        this.#heights.delete(oldest.value);
+        this.#earliestOf.delete(oldest.value);
+      }
     }
     this.#heights.set(peer, status.latestHeight);
+    this.#earliestOf.set(peer, status.earliestHeight);
     this.#metrics?.syncTargetHeight.set(Number(this.targetHeight));
     if (status.latestHeight > this.#chain.head().height + 1n) this.#catchUpLogged();
   };
 
   onDisconnected = (peer: PeerIdStr): void => {
     this.#heights.delete(peer);
+    this.#earliestOf.delete(peer);
   };
 
   /** Our status, for the status method. */
@@ -135,20 +146,24 @@ export class Sync {
     return {
       latestHeight: head.height,
       latestHash: head.height === 0n ? new Uint8Array(32) : head.hash,
-      earliestHeight: this.#earliest,
+      earliestHeight: this.#earliest(),
     };
   };
 
-  /** The blocksByRange handler: stored blocks with their commits, in order, from the store. */
+  /**
+   * The blocksByRange handler: stored blocks with their commits, in order, from the store. A
+   * range starting below our earliest block gets nothing: the requester needs its start height,
+   * and another peer may still hold it.
+   */
   blocksByRange = (request: BlocksByRangeRequest): Iterable<BlockWithCommit> =>
     this.#blocks(request);
 
   *#blocks(request: BlocksByRangeRequest): Generator<BlockWithCommit> {
     const store = this.#chain.store;
     const head = this.#chain.head().height;
-    let start = request.startHeight;
-    if (start < this.#earliest) start = this.#earliest;
-    const end = request.startHeight + BigInt(request.count);
+    const start = request.startHeight;
+    if (start < this.#earliest()) return;
+    const end = start + BigInt(request.count);
     for (let height = start; height < end && height <= head; height++) {
       const block = store.getBlock(height);
       const commit = store.getCommit(height);
@@ -244,7 +259,8 @@ export class Sync {
     let best: PeerIdStr | undefined;
     let bestHeight = head;
     for (const [peer, height] of this.#heights) {
-      if (height > bestHeight && !failed.has(peer)) {
+      const pruned = (this.#earliestOf.get(peer) ?? 1n) > head + 1n;
+      if (height > bestHeight && !failed.has(peer) && !pruned) {
         best = peer;
         bestHeight = height;
       }

@@ -104,6 +104,20 @@ export class ChainStore {
     return height === undefined || !isHeight(height) ? undefined : this.blocks.get(height);
   }
 
+  /**
+   * Removes a block's body, keeping its hash, commit, receipts and the transactions' locations:
+   * what block retention prunes (headers go with the body, so keep those a proof may need).
+   */
+  deleteBlockBody(batch: WriteBatch, height: bigint): void {
+    this.blocks.del(batch, height);
+  }
+
+  /** The lowest height at or above `from` whose body is stored, if any. */
+  async firstBlockFrom(from: bigint): Promise<bigint | undefined> {
+    const [first] = await this.blocks.range({ gte: from, limit: 1 });
+    return first?.[0];
+  }
+
   getBlockHash(height: bigint): Uint8Array | undefined {
     return isHeight(height) ? this.hashes.get(height) : undefined;
   }

@@ -50,6 +50,12 @@ export interface StoreOptions {
   readonly keepVersions?: number;
   /** Create the store if the directory holds none (default true); false for inspection tools. */
   readonly create?: boolean;
+  /**
+   * How many recent block bodies to keep (0, the default: all). Older bodies are deleted in the
+   * commit batch, at most MAX_PRUNED_PER_COMMIT at a time; hashes, commits and receipts stay.
+   * Keep at least keepVersions, so that every provable state still has its block's header.
+   */
+  readonly blockRetention?: number;
 }
 
 /** The result of executing a proposal: its state root and the tree writes that produce it. */
@@ -73,6 +79,8 @@ interface Issued {
 }
 
 const DEFAULT_KEEP_VERSIONS = 256;
+/** Bounds a commit's extra work when retention shrinks over a long history. */
+export const MAX_PRUNED_PER_COMMIT = 64;
 const U64_MAX = (1n << 64n) - 1n;
 
 function sameChanges(a: readonly Change[], b: readonly Change[]): boolean {
@@ -92,6 +100,8 @@ export class Store {
   private readonly heads: Repository<MetaKey, Head>;
   private readonly formats: Repository<MetaKey, { name: string; version: number }>;
   private current: Head | undefined;
+  /** The lowest height above the genesis record with a stored block body. */
+  private earliest: bigint | undefined;
   private committing = false;
   private closed = false;
   // Tree batches this store computed, with what they were computed from, so a batch computed
@@ -102,6 +112,7 @@ export class Store {
     /** The database, for the node's own repositories over its index buckets. */
     readonly db: Db,
     private readonly keepVersions: number,
+    private readonly blockRetention: number,
   ) {
     this.chain = new ChainStore(db);
     this.world = new WorldState(db);
@@ -119,9 +130,13 @@ export class Store {
     if (!Number.isSafeInteger(keep) || keep < 1) {
       throw new RangeError(`keepVersions must be a positive integer, got ${keep}`);
     }
+    const retention = options.blockRetention ?? 0;
+    if (!Number.isSafeInteger(retention) || retention < 0) {
+      throw new RangeError(`blockRetention must be a non-negative integer, got ${retention}`);
+    }
     const db = await Db.open(path, { create: options.create ?? true });
     try {
-      const store = new Store(db, keep);
+      const store = new Store(db, keep, retention);
       await store.load();
       store.checkIntegrity();
       return store;
@@ -200,6 +215,7 @@ export class Store {
       const keepFrom = input.height - BigInt(this.keepVersions - 1);
       const pruning = keepFrom > 0n;
       if (pruning) await this.world.prune(batch, keepFrom);
+      const earliest = this.pruneBlocks(batch, input.height);
       for (const op of input.extra?.ops ?? []) batch.ops.push(op);
       const head: Head = {
         height: input.height,
@@ -211,9 +227,33 @@ export class Store {
       await this.db.write(batch, { sync: true });
       this.current = head;
       if (pruning) this.world.pruned(keepFrom);
+      this.earliest = earliest;
     } finally {
       this.committing = false;
     }
+  }
+
+  /** The lowest height (above 0) whose block is stored; undefined before the first block. */
+  earliestBlockHeight(): bigint | undefined {
+    this.assertOpen();
+    return this.earliest;
+  }
+
+  /**
+   * Adds the deletion of bodies that fell out of blockRetention with a commit at `height`;
+   * returns the earliest stored height once the batch is written.
+   */
+  private pruneBlocks(batch: WriteBatch, height: bigint): bigint | undefined {
+    // The genesis record (height 0) is no block and is never pruned.
+    if (height === 0n) return this.earliest;
+    let earliest = this.earliest ?? height;
+    if (this.blockRetention === 0) return earliest;
+    const keepFrom = height - BigInt(this.blockRetention) + 1n;
+    for (let n = 0; earliest < keepFrom && n < MAX_PRUNED_PER_COMMIT; n++) {
+      this.chain.deleteBlockBody(batch, earliest);
+      earliest++;
+    }
+    return earliest;
   }
 
   getBlock(at: bigint | Uint8Array): Uint8Array | undefined {
@@ -315,6 +355,7 @@ export class Store {
     }
     if (!head) throw new StoreError("CORRUPT", `${where}: the head record is missing`);
     this.current = head;
+    this.earliest = await this.chain.firstBlockFrom(1n);
   }
 
   private assertOpen(): void {

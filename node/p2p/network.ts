@@ -89,7 +89,18 @@ export interface NetworkOptions {
    * lists the other validators, and its sentries if it has any. Our own address may be listed.
    */
   readonly validatorPeers?: readonly string[];
-  /** Production validators: refuse inbound connections from peers not in validatorPeers. */
+  /**
+   * Further validators known by peer id only (config p2p.validatorPeerIds): peers that dial us
+   * rather than being dialed, e.g. validators reaching a sentry or behind NAT. Like the links of
+   * validatorPeers they are accepted in production mode, kept when connections are pruned and
+   * asked first for missing votes. Having no address, they are neither dialed nor made gossipsub
+   * direct peers (which gossipsub would try to dial); they get gossip through the mesh.
+   */
+  readonly validatorPeerIds?: readonly string[];
+  /**
+   * Production validators: refuse inbound connections from peers not in validatorPeers or
+   * validatorPeerIds.
+   */
   readonly acceptOnlyKnownValidators?: boolean;
   /** Address prefixes exempt from connection rate limits, e.g. ["/ip4/127.0.0.1"] in a devnet. */
   readonly allowList?: readonly string[];
@@ -121,8 +132,13 @@ const VALIDATOR_TAG = "wattcap-validator";
 
 interface GateState {
   acceptOnlyKnown: boolean;
-  /** Validator links: supervised, and the only inbound peers when acceptOnlyKnown. */
+  /**
+   * Validator peers: the supervised links and the configured peer ids; the only inbound peers
+   * when acceptOnlyKnown.
+   */
   readonly known: Set<PeerIdStr>;
+  /** The configured peer ids (validatorPeerIds), known whatever the links become. */
+  readonly configured: ReadonlySet<PeerIdStr>;
 }
 
 export class Network {
@@ -152,10 +168,12 @@ export class Network {
     const topics = topicTable(chainId);
     const scores = new PeerScores(tuning.scoring);
     const targets = validatorTargets(options.validatorPeers ?? [], peerId);
+    const configured = new Set((options.validatorPeerIds ?? []).filter((p) => p !== peerId));
     // The connection gate exists before the network object does; they share this state.
     const state: GateState = {
       acceptOnlyKnown: options.acceptOnlyKnownValidators ?? false,
-      known: new Set(targets.map((t) => t.peer)),
+      known: new Set([...targets.map((t) => t.peer), ...configured]),
+      configured,
     };
     const libp2p = await createLibp2pHost({
       nodeKey: options.nodeKey,
@@ -259,7 +277,7 @@ export class Network {
     await this.libp2p.start();
     this.#gossip.start();
     this.#links.setTargets(targets);
-    await this.#tagValidators(targets, []);
+    await this.#tagValidators([...this.gateState.known], []);
     this.#links.start();
     this.#exchange.start();
   }
@@ -342,13 +360,19 @@ export class Network {
   /** Replaces the validator links (the validator set changed); our own address is skipped. */
   async setValidatorPeers(addresses: readonly string[]): Promise<void> {
     const targets = validatorTargets(addresses, this.peerId);
-    const removed = [...this.gateState.known].filter((p) => !targets.some((t) => t.peer === p));
-    this.gateState.known.clear();
-    for (const target of targets) this.gateState.known.add(target.peer);
+    const { known, configured } = this.gateState;
+    const removed = [...known].filter(
+      (p) => !configured.has(p) && !targets.some((t) => t.peer === p),
+    );
+    known.clear();
+    for (const peer of [...configured, ...targets.map((t) => t.peer)]) known.add(peer);
     for (const peer of removed) this.#router.direct.delete(peer);
     for (const target of targets) this.#router.direct.add(target.peer);
     this.#links.setTargets(targets);
-    await this.#tagValidators(targets, removed);
+    await this.#tagValidators(
+      targets.map((t) => t.peer),
+      removed,
+    );
   }
 
   /** Switches production mode: inbound connections only from validator links. */
@@ -360,8 +384,14 @@ export class Network {
     return this.gateState.acceptOnlyKnown;
   }
 
+  /** The supervised validator links (validatorPeers; not the configured ids). */
   validatorPeers(): PeerIdStr[] {
     return this.#links.targets();
+  }
+
+  /** Whether the peer is a known validator: a validator link or a configured peer id. */
+  isKnownValidator(peer: PeerIdStr): boolean {
+    return this.gateState.known.has(peer);
   }
 
   /** One vote-exchange pass now, as the periodic timer would run it; resolves to votes accepted. */
@@ -404,10 +434,10 @@ export class Network {
     return [...validators, ...connected.filter((p) => !this.gateState.known.has(p))];
   }
 
-  async #tagValidators(added: readonly LinkTarget[], removed: readonly PeerIdStr[]): Promise<void> {
+  async #tagValidators(added: readonly PeerIdStr[], removed: readonly PeerIdStr[]): Promise<void> {
     // The tag keeps validator links from being pruned when connections run over the limit.
-    for (const target of added) {
-      await this.libp2p.peerStore.merge(toPeerId(target.peer), {
+    for (const peer of added) {
+      await this.libp2p.peerStore.merge(toPeerId(peer), {
         tags: { [VALIDATOR_TAG]: { value: 100 } },
       });
     }

@@ -12,7 +12,10 @@ export const PENALTY_REASONS = [
   "invalidRequest",
   /** A response that did not decode, was too large or broke the method's rules. */
   "invalidResponse",
-  /** A request that timed out, or a response stream that ended before its end frame. */
+  /**
+   * A request that timed out, or a response stream that ended before its end frame; never a
+   * ban on its own (see PeerScores.penalize).
+   */
   "unresponsive",
 ] as const;
 export type PenaltyReason = (typeof PENALTY_REASONS)[number];
@@ -66,7 +69,14 @@ export class PeerScores {
     if (this.isBanned(peer)) return { score: this.policy.banThreshold, banned: false };
     const now = this.now();
     const entry = this.#scores.get(peer);
-    const value = (entry ? this.#decayed(entry, now) : 0) - this.policy.penalties[reason];
+    let value = (entry ? this.#decayed(entry, now) : 0) - this.policy.penalties[reason];
+    // Timeouts alone never ban: a peer that is slow or restarting (a validator catching up after
+    // a crash, a loaded machine) is honest, and banning it for banMs could leave a node with no
+    // peer to sync from. They still lower its score, so gossipsub serves it less, down to just
+    // above the threshold, where one proven fault bans it.
+    if (reason === "unresponsive" && value <= this.policy.banThreshold) {
+      value = Math.min(entry ? this.#decayed(entry, now) : 0, this.policy.banThreshold + 1);
+    }
     if (value <= this.policy.banThreshold) {
       this.#scores.delete(peer);
       this.ban(peer);

@@ -157,9 +157,7 @@ export class TxLoad {
 
   start(chainId: string): void {
     this.#running = true;
-    this.#loops = [...this.net.operatorKeys.values()].map((key) =>
-      this.#operatorLoop(chainId, key),
-    );
+    this.#loops = this.net.operators.map(({ secretKey }) => this.#operatorLoop(chainId, secretKey));
   }
 
   async #operatorLoop(chainId: string, secretKey: Uint8Array): Promise<void> {

@@ -28,6 +28,16 @@ const FAULT_NODE = fileURLToPath(new URL("./fault-node.js", import.meta.url));
 
 export type Role = "validator" | "follower";
 
+/** A utility of the testnet's genesis: its id and the operator key that signs for it. */
+export interface TestnetOperator {
+  readonly utility: string;
+  /** The genesis validator of this utility (v0 for u0, …). */
+  readonly validator: string;
+  readonly secretKey: Uint8Array;
+  /** EIP-55 address. */
+  readonly address: string;
+}
+
 export interface TestnetNode {
   /** v0, v1, … for validators; f0, f1, … for followers. */
   readonly name: string;
@@ -38,11 +48,20 @@ export interface TestnetNode {
   readonly rpcPort: number;
   readonly metricsPort: number;
   readonly log: string;
+  /** The consensus key's public key (33 bytes), in or out of the genesis set. */
+  readonly validatorPublicKey: Uint8Array;
+  /** A validator of the genesis set (false for followers and spares). */
+  readonly genesisValidator: boolean;
 }
 
 export interface TestnetOptions {
   readonly validators: number;
   readonly followers?: number;
+  /**
+   * Validator-role nodes (s0, s1, …) whose keys are not in the genesis set: they follow the
+   * chain until governance adds them.
+   */
+  readonly spares?: number;
   /** Merged (one level deep per top-level key) into every node's config.json. */
   readonly configOverrides?: Record<string, unknown>;
   /** Fixed-period length of the genesis; default 10 minutes, so no period ends in a test. */
@@ -112,8 +131,8 @@ export class Testnet {
     readonly nodes: readonly TestnetNode[],
     /** 0x-hex genesis hash every node must report. */
     readonly genesisHash: string,
-    /** Each utility's operator secret key, by utility id (u0, u1, …), to send as its operator. */
-    readonly operatorKeys: ReadonlyMap<string, Uint8Array>,
+    /** One per genesis utility, in validator order. */
+    readonly operators: readonly TestnetOperator[],
     private readonly withFaults: boolean,
   ) {
     live.add(this);
@@ -136,21 +155,29 @@ export class Testnet {
   }
 
   private static async layOut(dir: string, options: TestnetOptions): Promise<Testnet> {
-    const names: [string, Role][] = [
-      ...Array.from({ length: options.validators }, (_, i): [string, Role] => [
+    // [name, role, in the genesis set]
+    const names: [string, Role, boolean][] = [
+      ...Array.from({ length: options.validators }, (_, i): [string, Role, boolean] => [
         `v${i}`,
         "validator",
+        true,
       ]),
-      ...Array.from({ length: options.followers ?? 0 }, (_, i): [string, Role] => [
+      ...Array.from({ length: options.followers ?? 0 }, (_, i): [string, Role, boolean] => [
         `f${i}`,
         "follower",
+        false,
+      ]),
+      ...Array.from({ length: options.spares ?? 0 }, (_, i): [string, Role, boolean] => [
+        `s${i}`,
+        "validator",
+        false,
       ]),
     ];
     const nodes: TestnetNode[] = [];
     const utilities: unknown[] = [];
     const validators: unknown[] = [];
-    const operatorKeys = new Map<string, Uint8Array>();
-    for (const [name, role] of names) {
+    const operators: TestnetOperator[] = [];
+    for (const [name, role, genesisValidator] of names) {
       const home = join(dir, name);
       const init = await initHome({ home, moniker: name });
       nodes.push({
@@ -162,11 +189,12 @@ export class Testnet {
         rpcPort: await freePort(),
         metricsPort: await freePort(),
         log: join(dir, `${name}.log`),
+        validatorPublicKey: init.validator.publicKey,
+        genesisValidator,
       });
-      if (role === "validator") {
+      if (genesisValidator) {
         const id = `u${validators.length}`;
         const secretKey = generateSecretKey();
-        operatorKeys.set(id, secretKey);
         const operator = identityOf({ type: "operator", secretKey }).address;
         utilities.push({
           id,
@@ -175,6 +203,7 @@ export class Testnet {
           ...(options.policy ? { policy: options.policy } : {}),
         });
         validators.push({ home: name, utility: id, operator });
+        operators.push({ utility: id, validator: name, secretKey, address: operator });
       }
     }
     const network = {
@@ -193,7 +222,7 @@ export class Testnet {
     const genesisPath = join(dir, "genesis.json");
     const chain = await createGenesisFile(network, dir, genesisPath);
     const genesisText = await readFile(genesisPath, "utf8");
-    const peers = nodes.filter((n) => n.role === "validator");
+    const peers = nodes.filter((n) => n.genesisValidator);
     for (const node of nodes) {
       const paths = homePaths(node.home);
       await writeFile(paths.genesis, genesisText);
@@ -221,7 +250,7 @@ export class Testnet {
       }
       await writeFile(paths.config, renderConfigFile(config));
     }
-    return new Testnet(dir, nodes, to0x(chain.hash), operatorKeys, options.faults ?? false);
+    return new Testnet(dir, nodes, to0x(chain.hash), operators, options.faults ?? false);
   }
 
   node(name: string): TestnetNode {
@@ -230,8 +259,28 @@ export class Testnet {
     return node;
   }
 
+  /** The operator of utility `utility` (u0, u1, …). */
+  operator(utility: string): TestnetOperator {
+    const operator = this.operators.find((o) => o.utility === utility);
+    if (!operator) throw new Error(`no utility ${utility} in this testnet`);
+    return operator;
+  }
+
+  /** The genesis validators. */
   get validators(): string[] {
-    return this.nodes.filter((n) => n.role === "validator").map((n) => n.name);
+    return this.nodes.filter((n) => n.genesisValidator).map((n) => n.name);
+  }
+
+  /** Validator-role nodes outside the genesis set. */
+  get spares(): string[] {
+    return this.nodes
+      .filter((n) => n.role === "validator" && !n.genesisValidator)
+      .map((n) => n.name);
+  }
+
+  /** The node's JSON-RPC URL (HTTP; WebSocket at /ws on the same port). */
+  rpcUrl(name: string): string {
+    return `http://127.0.0.1:${this.node(name).rpcPort}`;
   }
 
   get followers(): string[] {

@@ -540,6 +540,19 @@ t.test("a skewed clock makes fresh proposals untimely", async (t) => {
   });
   const verdict = await skewed.validateBlock(proposal.bytes, { round: 0, fresh: true });
   t.ok(verdict.ok && !verdict.timely, "1001 ms ahead with a drift of 1000 ms");
+  const arrived = node.clock.now() + 1000n;
+  const queued = await skewed.validateBlock(proposal.bytes, {
+    round: 0,
+    fresh: true,
+    receivedAt: arrived,
+  });
+  t.ok(queued.ok && queued.timely, "judged at its arrival, 1000 ms after its time: timely");
+  const late = await skewed.validateBlock(proposal.bytes, {
+    round: 0,
+    fresh: true,
+    receivedAt: arrived + 1n,
+  });
+  t.ok(late.ok && !late.timely, "arrived 1001 ms after its time: untimely");
 });
 
 t.test("signatures can be verified on worker threads", async (t) => {

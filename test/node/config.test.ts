@@ -218,12 +218,35 @@ t.test("every invalid input is reported with its source and path", async (t) => 
     /required/,
   );
   one(
+    { file: { storage: { blockRetention: 100 } } },
+    "config",
+    "storage.blockRetention",
+    /at least storage.keepVersions \(256\)/,
+  );
+  t.same(
+    problems({ file: { storage: { blockRetention: 100, keepVersions: 100 } } }),
+    [],
+    "retention may equal keepVersions",
+  );
+  one(
     { file: { p2p: { acceptOnlyKnownValidators: true } } },
     "config",
     "p2p.validatorPeerIds",
     /refuse every/,
   );
 
+  t.same(
+    problems({
+      file: {
+        p2p: {
+          acceptOnlyKnownValidators: true,
+          persistentPeers: [`/ip4/10.0.0.1/tcp/26656/p2p/${PEER}`],
+        },
+      },
+    }),
+    [],
+    "persistent peers alone are known validators",
+  );
   t.same(
     problems({ file: { metrics: { port: 8545, enabled: false } } }),
     [],

@@ -224,3 +224,25 @@ function genesisIndex(address: Uint8Array): number {
   for (let i = 0; i < 3; i++) if (toHex(validatorOf(i, 0).address) === toHex(address)) return i;
   throw new Error("not a validator");
 }
+
+t.test("a burst of admissions lets the event loop turn between them", async (t) => {
+  const { mempool } = await setup(t);
+  const order: string[] = [];
+  const burst = Array.from({ length: 20 }, (_, i) => tx(op0, BigInt(i)));
+  const adds = burst.map((bytes, i) =>
+    mempool.add(bytes).then((result) => {
+      order.push(result.ok ? `tx${i}` : result.code);
+    }),
+  );
+  // I/O that arrives after the burst (a vote, say) waits for one admission, not for them all.
+  setImmediate(() => order.push("timer"));
+  await Promise.all(adds);
+  t.equal(mempool.size, 20, "every transaction admitted");
+  const at = order.indexOf("timer");
+  t.ok(at >= 0 && at < 2, `it ran before the second admission (position ${at} of ${order.length})`);
+  t.same(
+    order.filter((x) => x !== "timer"),
+    burst.map((_, i) => `tx${i}`),
+    "in arrival order",
+  );
+});

@@ -84,6 +84,34 @@ t.test("acceptOnlyKnownValidators refuses unknown peers' inbound links", async (
   t.ok(validator.isConnected(stranger.peerId));
 });
 
+t.test("validatorPeerIds: validators known by id may dial in, and are not dialed", async (t) => {
+  const inbound = await startNetwork({ key: 64 });
+  t.teardown(() => inbound.stop());
+  const sentry = await startNetwork({
+    key: 65,
+    validatorPeerIds: [inbound.peerId],
+    acceptOnlyKnownValidators: true,
+  });
+  t.teardown(() => sentry.stop());
+  const stranger = await startNetwork({ key: 66 });
+  t.teardown(() => stranger.stop());
+  const accepted = connections(sentry);
+  t.same(sentry.validatorPeers(), [], "a peer id alone is no link to supervise");
+  t.ok(sentry.isKnownValidator(inbound.peerId), "but it is a known validator");
+  t.notOk(sentry.isKnownValidator(stranger.peerId));
+
+  await stranger.dial(sentry.addresses()[0]!).catch(() => {});
+  await waitFor("the stranger is dropped", () => !stranger.isConnected(sentry.peerId));
+  await inbound.dial(sentry.addresses()[0]!);
+  await waitFor("the validator known by id is accepted", () => accepted.includes(inbound.peerId));
+  t.notOk(accepted.includes(stranger.peerId), "the stranger was never accepted");
+
+  // A new validator set keeps the configured ids known.
+  await sentry.setValidatorPeers([stranger.addresses()[0]!]);
+  t.ok(sentry.isKnownValidator(inbound.peerId), "still known after the links change");
+  t.ok(sentry.isKnownValidator(stranger.peerId), "the new link is known");
+});
+
 t.test("a peer of another chain is dropped after identify", async (t) => {
   const ours = await startNetwork({ key: 71 });
   t.teardown(() => ours.stop());

@@ -153,6 +153,16 @@ t.test("peer scores decay, ban at the threshold and forget old entries", async (
   t.notOk(scores.isBanned("a"), "the ban ends");
   t.equal(scores.score("a"), 0, "and the peer starts afresh");
 
+  // A peer that only ever timed out (slow, restarting) is never banned, however often.
+  for (let i = 0; i < 200; i++) t.notOk(scores.penalize("slow", "unresponsive").banned);
+  t.notOk(scores.isBanned("slow"), "timeouts alone never ban");
+  t.equal(
+    scores.score("slow"),
+    DEFAULT_SCORING.banThreshold + 1,
+    "they stop just above the threshold",
+  );
+  t.ok(scores.penalize("slow", "invalidResponse").banned, "where one proven fault bans");
+
   scores.penalize("b", "unresponsive");
   scores.penalize("c", "unresponsive");
   scores.penalize("d", "unresponsive");

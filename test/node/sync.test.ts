@@ -2,6 +2,7 @@ import t, { type Test } from "tap";
 import { decodeCommit, encodeCommit } from "../../lib/commit.js";
 import { buildGenesis } from "../../node/genesis.js";
 import type { BlockWithCommit } from "../../node/p2p/index.js";
+import { Sync } from "../../node/sync.js";
 import { genesisJson, operatorOf, validatorOf } from "../vm/helpers.js";
 import {
   hashAt,
@@ -122,3 +123,42 @@ t.test("a tampered commit is rejected and nothing is committed", async (t) => {
   t.equal(node.chain.head().height, 1n, "nothing from the liar was committed");
   t.same(node.network.penalties, [{ peer: "liar", reason: "invalidResponse" }]);
 });
+
+t.test(
+  "retention: a peer that pruned what we need is not asked; a pruned range is not served",
+  async (t) => {
+    const hub = new MemoryHub();
+    const { source, clock } = await producedChain(t, hub);
+    const asked: bigint[] = [];
+    hub.join("pruned", {
+      gossip: () => "ignore",
+      status: () => ({ ...source.sync.status(), earliestHeight: 4n }),
+      blocksByRange: (request) => {
+        asked.push(request.startHeight);
+        return rangeOf(source, 4n, 5n);
+      },
+      votes: () => [],
+      proposal: () => undefined,
+    });
+    const node = await startTestNode(t, { genesis: genesis1, hub, id: "late", clock });
+    node.sync.onStatus("pruned", { ...source.sync.status(), earliestHeight: 4n });
+    t.equal(await node.sync.catchUp(), 0, "nothing to fetch from a peer that starts at 4");
+    t.same(asked, [], "it was never asked for block 1");
+    node.sync.onStatus("source", source.sync.status());
+    t.equal(await node.sync.catchUp(), Number(BLOCKS), "the archive peer serves all of them");
+    t.same(node.network.penalties, [], "nobody was penalized");
+
+    const pruning = new Sync({
+      chain: source.chain,
+      network: node.network,
+      earliestHeight: () => 3n,
+    });
+    t.equal(pruning.status().earliestHeight, 3n);
+    t.same([...pruning.blocksByRange({ startHeight: 2n, count: 3 })], [], "starts below 3");
+    t.same(
+      [...pruning.blocksByRange({ startHeight: 3n, count: 5 })],
+      rangeOf(source, 3n, BLOCKS),
+      "from 3 up",
+    );
+  },
+);
