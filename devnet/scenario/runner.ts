@@ -1,0 +1,256 @@
+// `wattcap scenario`: the experiment, headless (docs/scenario.md). One arm is a whole devnet —
+// validator processes, a follower, the meter oracle process — with the arm's policy and market
+// mode in genesis; the households are registered, set their standing orders and decide their
+// monthly consumption through RPC; after the last month's compliance every figure is read back
+// from the chain and set beside the simulator's own. An arm's finished report is kept in
+// DIR/arms/<arm>/, so a comparison interrupted between arms resumes where it stopped.
+import { existsSync } from "node:fs";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { CliError, EXIT_SOFTWARE } from "../../cli/usage.js";
+import { loadProfiles } from "../../meter-oracle/profile.js";
+import { readKeyFile } from "../../node/home.js";
+import { WattcapClient } from "../../rpc/client/client.js";
+import type { BehaviourModel } from "../behaviour.js";
+import {
+  calendarMonth,
+  decidePeriod,
+  type HouseholdRun,
+  householdAddress,
+  setUpHouseholds,
+  waitForPhase,
+} from "../households.js";
+import { prepareOracle } from "../oracle-setup.js";
+import {
+  baselines,
+  monthSplit,
+  type PopulationHousehold,
+  population,
+  runMonth,
+} from "../population.js";
+import { nodeProcess, prepareDevnet, Supervisor } from "../supervisor.js";
+import { type Arm, scenarioPolicy } from "./arms.js";
+import { collectChainData } from "./chain-data.js";
+import { type ArmReport, armReport, type SimHousehold, type SimMonth } from "./report.js";
+import { armCharts, armMarkdown } from "./report-md.js";
+
+export interface ScenarioOptions {
+  readonly households: number;
+  readonly months: number;
+  readonly seed: number;
+  readonly periodMs: bigint;
+  readonly validators: number;
+  readonly out: string;
+  readonly basePort: number;
+  readonly rpcPort: number;
+  /** The calendar month (1..12) the first simulated month replays. */
+  readonly startMonth: number;
+  /** Time from genesis to the first month, for the nodes to start and the households to register. */
+  readonly setupMs: bigint;
+  readonly behaviour: BehaviourModel;
+  readonly say: (line: string) => void;
+}
+
+export interface Population {
+  readonly households: readonly PopulationHousehold[];
+  readonly baselines: readonly (readonly bigint[])[];
+  readonly addresses: readonly string[];
+}
+
+export async function preparePopulation(o: ScenarioOptions): Promise<Population> {
+  const profiles = await loadProfiles();
+  const households = population(profiles, {
+    seed: o.seed,
+    households: o.households,
+    startMonth: o.startMonth,
+    behaviour: o.behaviour,
+  });
+  return {
+    households,
+    baselines: households.map((h) => baselines(h, o.startMonth)),
+    addresses: households.map(householdAddress),
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitForChain(client: WattcapClient, deadline: number): Promise<void> {
+  for (;;) {
+    try {
+      const status = await client.rpc.chain_status();
+      if (BigInt(status.height) >= 1n) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) {
+      throw new CliError("scenario: the devnet did not produce a block in time", EXIT_SOFTWARE);
+    }
+    await sleep(250);
+  }
+}
+
+/** The simulator's month: every household's usual and actual consumption and its cap. */
+export function simMonth(
+  o: Pick<ScenarioOptions, "startMonth">,
+  pop: Population,
+  reductionBps: number,
+  j: number,
+  ppm: readonly number[],
+  priceSignal: bigint | undefined,
+): SimMonth {
+  const span = runMonth(o.startMonth, j);
+  const month = calendarMonth(o.startMonth, j);
+  const households: SimHousehold[] = pop.households.map((h, i) => {
+    const factor = ppm[i] ?? 1_000_000;
+    const usual = monthSplit(h.sim, span);
+    const actual = monthSplit(h.sim, span, factor);
+    const baseline = pop.baselines[i]?.[month] ?? 0n;
+    return {
+      address: pop.addresses[i]!,
+      kind: h.traits.kind,
+      cap: (baseline * BigInt(10_000 - reductionBps)) / 10_000n,
+      usual: usual.total,
+      consumption: actual.total,
+      usualPeak: usual.peak,
+      consumptionPeak: actual.peak,
+      ppm: factor,
+    };
+  });
+  return { period: BigInt(j), calendarMonth: month, priceSignal, households };
+}
+
+/** Runs one arm on its own devnet; returns its report (the kept one if it already finished). */
+export async function runArm(arm: Arm, o: ScenarioOptions, pop: Population): Promise<ArmReport> {
+  const dir = join(o.out, "arms", arm.name);
+  const reportFile = join(dir, "report.json");
+  if (existsSync(reportFile)) {
+    o.say(`${arm.name}: already done, kept from ${reportFile}`);
+    return JSON.parse(await readFile(reportFile, "utf8")) as ArmReport;
+  }
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const now = BigInt(Date.now());
+  const startMs = ((now + o.setupMs) / 1000n + 1n) * 1000n;
+  const policy = scenarioPolicy(o.periodMs, arm);
+  const { layout, dir: devnetDir } = await prepareDevnet(
+    {
+      validators: o.validators,
+      households: o.households,
+      periodMs: o.periodMs,
+      mode: arm.mode,
+      reset: true,
+      dir: join(dir, "devnet"),
+      basePort: o.basePort,
+      rpcPort: o.rpcPort,
+    },
+    now,
+    { policy, startMs, genesisMonth: o.startMonth - 1 },
+  );
+  const genesis = JSON.parse(await readFile(join(devnetDir, "genesis.json"), "utf8"));
+  const rpcUrl = `http://127.0.0.1:${o.rpcPort}/`;
+  const oracle = await prepareOracle({
+    dir: devnetDir,
+    rpcUrl,
+    chainId: genesis.chainId,
+    periods: genesis.periods,
+    seed: o.seed,
+    households: pop.households,
+    startMonth: o.startMonth,
+    firstPeriod: 0n,
+    months: o.months,
+    readingIntervalMs: BigInt(genesis.utilities[0].policy.readingInterval),
+    snapshotEvery: 5n,
+    httpPort: o.basePort + 3 * (o.validators + 1),
+  });
+  const supervisor = new Supervisor(
+    [...layout.nodes.map(nodeProcess), oracle.process],
+    devnetDir,
+    (line) => o.say(`${arm.name}: ${line}`),
+  );
+  supervisor.start();
+  const client = new WattcapClient({ url: rpcUrl, timeoutMs: 20_000 });
+  try {
+    await waitForChain(client, Date.now() + 60_000);
+    o.say(
+      `${arm.name}: the chain is up, ${Math.round((Number(startMs) - Date.now()) / 1000)} s before month 0`,
+    );
+    const latencies: number[] = [];
+    const reductionBps = Number(policy.reductionBps);
+    const run: HouseholdRun = {
+      client,
+      chainId: genesis.chainId,
+      operatorKey: await operatorKey(devnetDir),
+      oracleAddress: oracle.address,
+      households: pop.households,
+      baselines: pop.baselines,
+      policy: {
+        reductionBps,
+        floorPrice: BigInt(policy.floorPrice ?? 0),
+        penaltyPrice: BigInt(policy.penaltyPrice ?? 0),
+      },
+      standingOrders: arm.mode !== "none",
+      behaviour: o.behaviour,
+      startMonth: o.startMonth,
+      firstPeriod: 0n,
+      responsesDir: join(devnetDir, "responses"),
+      values: (price) => arm.values(price),
+    };
+    await setUpHouseholds(run, latencies);
+    const spare = Number(startMs) - Date.now();
+    o.say(
+      `${arm.name}: ${o.households} households registered, ${Math.round(spare / 1000)} s before month 0`,
+    );
+    if (spare < 0) {
+      throw new CliError(
+        "scenario: registering the households took longer than --setup; give it more time",
+        EXIT_SOFTWARE,
+      );
+    }
+    const sims: SimMonth[] = [];
+    for (let j = 0; j < o.months; j++) {
+      const { ppm, price } = await decidePeriod(run, j);
+      sims.push(simMonth(o, pop, reductionBps, j, ppm, price));
+      o.say(`${arm.name}: month ${j + 1}/${o.months} decided (price seen: ${price ?? "none"})`);
+    }
+    const last = BigInt(o.months - 1);
+    await waitForPhase(client, last, "closed");
+    const period = await client.rpc.period_get({ utility: "u0", period: last.toString() });
+    // Compliance runs in the first block after the trading window: wait for a few after it.
+    const after = BigInt(period.tradingEndsAt) + 3000n;
+    while (BigInt((await client.rpc.chain_status()).headTime) < after) await sleep(500);
+    o.say(`${arm.name}: last month settled; reading the chain back`);
+    const nodes = layout.nodes.map((n) => ({
+      name: n.name,
+      client: new WattcapClient({ url: `http://127.0.0.1:${n.rpcPort}/`, timeoutMs: 20_000 }),
+    }));
+    const chain = await collectChainData(client, nodes, pop.addresses, 0n, o.months);
+    for (const n of nodes) n.client.close();
+    const report = armReport({
+      arm: arm.name,
+      title: arm.title,
+      mode: arm.mode,
+      retailPrice: o.behaviour.retailPrice,
+      sim: sims,
+      chain,
+      latencies,
+    });
+    await writeArm(dir, report);
+    return report;
+  } finally {
+    client.close();
+    await supervisor.stop();
+  }
+}
+
+async function operatorKey(devnetDir: string): Promise<Uint8Array> {
+  return (await readKeyFile(join(devnetDir, "keys", "operator-u0.json"), "operator")).secretKey;
+}
+
+/** report.json (written last: its presence means the arm is done), report.md and the charts. */
+export async function writeArm(dir: string, report: ArmReport): Promise<void> {
+  for (const [name, svg] of Object.entries(armCharts(report))) {
+    await writeFile(join(dir, name), svg);
+  }
+  await writeFile(join(dir, "report.md"), armMarkdown(report));
+  await writeFile(join(dir, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
+}
