@@ -165,6 +165,7 @@ export function calendarMonth(startMonth: number, j: number): number {
 export async function decidePeriod(
   run: HouseholdRun,
   j: number,
+  signal?: AbortSignal,
 ): Promise<{ ppm: number[]; price: bigint | undefined }> {
   const k = run.firstPeriod + BigInt(j);
   const file = responsesFile(run.responsesDir, k);
@@ -175,7 +176,7 @@ export async function decidePeriod(
   const priceFrom = k - 2n;
   let price: bigint | undefined;
   if (priceFrom >= run.firstPeriod) {
-    await waitForPhase(run.client, priceFrom, "closed");
+    await waitForPhase(run.client, priceFrom, "closed", signal);
     price = await periodPrice(run.client, priceFrom);
   }
   const values = run.values(price);

@@ -78,7 +78,7 @@ async function waitForChain(client: WattcapClient, deadline: number): Promise<vo
   for (;;) {
     try {
       const status = await client.rpc.chain_status();
-      if (BigInt(status.height) >= 1n) return;
+      if (BigInt(status.height) >= 2n) return;
     } catch {
       // not up yet
     }
