@@ -34,8 +34,8 @@ Options:
   --seed N           the simulation's seed, 0..4294967295 (default 1)
   --period DURATION  how long a month lasts (default 30s; at least 10s)
   --start-month N    the calendar month (1..12) the first month replays (default 1)
-  --setup DURATION   time for the nodes to start and the households to register before the
-                     first month (default: 30s + 150ms per household)
+  --setup DURATION   time for the households to register, from the chain being up to the
+                     first month (default: 20s + 150ms per household)
   --validators N     validators, 1..16 (default 4)
   --out DIR          where the reports go (default scenario-out)
   --base-port N      first of the nodes' ports (default 27600)
@@ -112,7 +112,7 @@ export async function run(args: string[]): Promise<number> {
     basePort,
     rpcPort,
     startMonth: integer("start-month", v["start-month"], 1, 12),
-    setupMs: v.setup === undefined ? 30_000n + 150n * BigInt(households) : parseDuration(v.setup),
+    setupMs: v.setup === undefined ? 20_000n + 150n * BigInt(households) : parseDuration(v.setup),
     behaviour: DEFAULT_BEHAVIOUR,
     say: (line) => console.log(line),
   };

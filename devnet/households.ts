@@ -16,6 +16,7 @@ import { Signer, waitForFinality } from "../rpc/client/tx-builder.js";
 import type { PayloadOf, TxTypeName } from "../vm/tx/types.js";
 import { type BehaviourModel, type MarginalValues, responsePpm } from "./behaviour.js";
 import { monthWh, type PopulationHousehold, priceAt, runMonth } from "./population.js";
+import { statementsOf } from "./scenario/chain-data.js";
 
 /** What the household simulation needs of the chain's policy for utility u0. */
 export interface MarketPolicy {
@@ -25,13 +26,21 @@ export interface MarketPolicy {
 }
 
 export interface HouseholdRun {
+  /** Reads: the follower. */
   readonly client: WattcapClient;
+  /**
+   * Transactions: a validator's RPC. A validator proposes what its own pool holds, so a
+   * transaction reaches a block even when gossip from the follower is slow or lost.
+   */
+  readonly sendClient: WattcapClient;
   readonly chainId: string;
   readonly operatorKey: Uint8Array;
   readonly oracleAddress: string;
   readonly households: readonly PopulationHousehold[];
-  /** Each household's twelve baselines, by calendar month. */
+  /** Each household's twelve baselines as registered, by the chain's month (registeredBaselines). */
   readonly baselines: readonly (readonly bigint[])[];
+  /** The chain's month (0..11) of period firstPeriod. */
+  readonly firstChainMonth: number;
   readonly policy: MarketPolicy;
   /** Whether households set standing orders (not in market mode `none`). */
   readonly standingOrders: boolean;
@@ -46,7 +55,7 @@ export interface HouseholdRun {
 }
 
 /** Transactions one signer keeps in flight: below the mempool's per-account quota (64). */
-const IN_FLIGHT = 32;
+const IN_FLIGHT = 60;
 
 export function householdAddress(h: PopulationHousehold): string {
   return toChecksumAddress(addressOf(publicKeyOf(h.secretKey)));
@@ -80,7 +89,7 @@ async function sendPaced<N extends TxTypeName>(
 /** Registers the oracle and the households and sets standing orders, skipping what exists. */
 export async function setUpHouseholds(run: HouseholdRun, latencies: Latencies): Promise<void> {
   const { client, chainId } = run;
-  const operator = new Signer(client, run.operatorKey, { chainId });
+  const operator = new Signer(run.sendClient, run.operatorKey, { chainId });
   const oracles = await client.rpc.oracle_list({ utility: "u0", limit: 100 });
   if (!oracles.items.some((o) => o.address === run.oracleAddress && o.active)) {
     const oracle = parseAddress(run.oracleAddress);
@@ -108,7 +117,7 @@ export async function setUpHouseholds(run: HouseholdRun, latencies: Latencies): 
     run.households.map(async (h, i) => {
       const orders = present[i]?.standingOrders;
       const household = addressOf(publicKeyOf(h.secretKey));
-      const signer = new Signer(client, h.secretKey, { chainId });
+      const signer = new Signer(run.sendClient, h.secretKey, { chainId });
       const payloads: PayloadOf<"setStandingOrder">[] = [];
       // Sellers ask at least the floor and at most a little above the middle of the band;
       // buyers bid from a little below the middle up to the penalty they would otherwise pay.
@@ -127,22 +136,9 @@ export async function setUpHouseholds(run: HouseholdRun, latencies: Latencies): 
 
 /** The volume-weighted price of period k's trades from its statements; undefined if none. */
 export async function periodPrice(client: WattcapClient, k: bigint): Promise<bigint | undefined> {
-  let qty = 0n;
-  let value = 0n;
-  let cursor: string | null = null;
-  do {
-    const page = await client.rpc.export_settlement({
-      utility: "u0",
-      period: k.toString(),
-      cursor,
-      limit: 100,
-    });
-    for (const s of page.statements.items) {
-      qty += BigInt(s.sold.qty);
-      value += BigInt(s.sold.value);
-    }
-    cursor = page.statements.nextCursor;
-  } while (cursor !== null);
+  const { statements } = await statementsOf(client, k);
+  const qty = statements.reduce((n, s) => n + BigInt(s.sold.qty), 0n);
+  const value = statements.reduce((n, s) => n + BigInt(s.sold.value), 0n);
   return qty === 0n ? undefined : value / qty;
 }
 
@@ -180,7 +176,7 @@ export async function decidePeriod(
     price = await periodPrice(run.client, priceFrom);
   }
   const values = run.values(price);
-  const month = calendarMonth(run.startMonth, j);
+  const month = (run.firstChainMonth + j) % 12;
   const usual = usualLoads(run, j);
   const ppm = run.households.map((h, i) => {
     const baseline = run.baselines[i]?.[month] ?? 0n;

@@ -124,6 +124,21 @@ export function baselines(h: PopulationHousehold, startMonth: number): bigint[] 
   });
 }
 
+/**
+ * The baselines as registered on chain, indexed by the chain's month: the chain month of the
+ * first simulated period gets the baseline of the start month, and so on round the year.
+ */
+export function registeredBaselines(
+  calendar: readonly bigint[],
+  startMonth: number,
+  firstChainMonth: number,
+): bigint[] {
+  return Array.from(
+    { length: 12 },
+    (_, slot) => calendar[(slot - firstChainMonth + startMonth - 1 + 24) % 12] ?? 0n,
+  );
+}
+
 /** A standing-order price at `draw` of the way through [lo, hi]. */
 export function priceAt(lo: bigint, hi: bigint, fraction: number): bigint {
   return lo + BigInt(Math.floor(Number(hi - lo) * fraction));

@@ -10,7 +10,7 @@ import { DEFAULT_BEHAVIOUR } from "./behaviour.js";
 import { decidePeriod, type HouseholdRun, setUpHouseholds } from "./households.js";
 import type { DevnetOptions } from "./options.js";
 import { prepareOracle, RESPONSES_DIR } from "./oracle-setup.js";
-import { baselines, population } from "./population.js";
+import { baselines, population, registeredBaselines } from "./population.js";
 import { ARMS } from "./scenario/arms.js";
 import type { MarketFigures } from "./status-line.js";
 import type { DevnetLayout, SupervisedProcess } from "./supervisor.js";
@@ -61,10 +61,12 @@ export async function devnetHouseholds(
     behaviour: DEFAULT_BEHAVIOUR,
   });
   const rpcUrl = `http://127.0.0.1:${options.rpcPort}/`;
+  // Transactions go to validator v0's RPC (see HouseholdRun.sendClient); reads to the follower.
+  const validatorUrl = `http://127.0.0.1:${layout.nodes[0]!.rpcPort}/`;
   const policy = genesis.utilities[0]!.policy;
   const oracle = await prepareOracle({
     dir,
-    rpcUrl,
+    rpcUrl: validatorUrl,
     chainId: genesis.chainId,
     periods: genesis.periods,
     seed: SEED,
@@ -78,14 +80,19 @@ export async function devnetHouseholds(
     httpPort: options.basePort + 3 * layout.nodes.length,
   });
   const client = new WattcapClient({ url: rpcUrl, timeoutMs: 10_000 });
+  const sendClient = new WattcapClient({ url: validatorUrl, timeoutMs: 10_000 });
   const arm = options.mode === "none" ? ARMS.cap : ARMS.batch;
   const run: HouseholdRun = {
     client,
+    sendClient,
     chainId: genesis.chainId,
     operatorKey: (await readKeyFile(join(dir, "keys", "operator-u0.json"), "operator")).secretKey,
     oracleAddress: oracle.address,
     households,
-    baselines: households.map((h) => baselines(h, startMonth)),
+    baselines: households.map((h) =>
+      registeredBaselines(baselines(h, startMonth), startMonth, startMonth - 1),
+    ),
+    firstChainMonth: startMonth - 1,
     policy: {
       reductionBps: policy.reductionBps,
       floorPrice: BigInt(policy.floorPrice),
@@ -145,6 +152,9 @@ export async function devnetHouseholds(
         ...(last === null ? {} : { lastClearingPrice: BigInt(last) }),
       };
     },
-    close: () => client.close(),
+    close: () => {
+      client.close();
+      sendClient.close();
+    },
   };
 }

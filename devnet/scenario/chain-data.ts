@@ -36,7 +36,8 @@ export interface ChainData {
   readonly stateRoots: { readonly height: string; readonly roots: Record<string, string> };
 }
 
-async function statementsOf(client: WattcapClient, k: bigint) {
+/** Every household statement of utility u0's period k, and the period's totals. */
+export async function statementsOf(client: WattcapClient, k: bigint) {
   const statements: Statement[] = [];
   let totals: PeriodTotals | null = null;
   let cursor: string | null = null;

@@ -26,6 +26,7 @@ import {
   monthSplit,
   type PopulationHousehold,
   population,
+  registeredBaselines,
   runMonth,
 } from "../population.js";
 import { nodeProcess, prepareDevnet, Supervisor } from "../supervisor.js";
@@ -45,7 +46,7 @@ export interface ScenarioOptions {
   readonly rpcPort: number;
   /** The calendar month (1..12) the first simulated month replays. */
   readonly startMonth: number;
-  /** Time from genesis to the first month, for the nodes to start and the households to register. */
+  /** Time from the chain being up to the first simulated month, for the households to register. */
   readonly setupMs: bigint;
   readonly behaviour: BehaviourModel;
   readonly say: (line: string) => void;
@@ -93,18 +94,23 @@ async function waitForChain(client: WattcapClient, deadline: number): Promise<vo
 export function simMonth(
   o: Pick<ScenarioOptions, "startMonth">,
   pop: Population,
+  layout: {
+    readonly firstPeriod: bigint;
+    readonly firstChainMonth: number;
+    readonly baselines: readonly (readonly bigint[])[];
+  },
   reductionBps: number,
   j: number,
   ppm: readonly number[],
   priceSignal: bigint | undefined,
 ): SimMonth {
   const span = runMonth(o.startMonth, j);
-  const month = calendarMonth(o.startMonth, j);
+  const chainMonth = (layout.firstChainMonth + j) % 12;
   const households: SimHousehold[] = pop.households.map((h, i) => {
     const factor = ppm[i] ?? 1_000_000;
     const usual = monthSplit(h.sim, span);
     const actual = monthSplit(h.sim, span, factor);
-    const baseline = pop.baselines[i]?.[month] ?? 0n;
+    const baseline = layout.baselines[i]?.[chainMonth] ?? 0n;
     return {
       address: pop.addresses[i]!,
       kind: h.traits.kind,
@@ -116,10 +122,21 @@ export function simMonth(
       ppm: factor,
     };
   });
-  return { period: BigInt(j), calendarMonth: month, priceSignal, households };
+  return {
+    period: layout.firstPeriod + BigInt(j),
+    calendarMonth: calendarMonth(o.startMonth, j),
+    priceSignal,
+    households,
+  };
 }
 
-/** Runs one arm on its own devnet; returns its report (the kept one if it already finished). */
+/**
+ * Runs one arm on its own devnet; returns its report (the kept one if it already finished).
+ * The first simulated month is the first period that starts `setupMs` after the chain is up:
+ * node start-up time (which varies a lot with the machine's load) never cuts into the time
+ * the households have to register. The households' baselines are registered in the slots of
+ * the chain months the run will replay, so results do not depend on which period that is.
+ */
 export async function runArm(arm: Arm, o: ScenarioOptions, pop: Population): Promise<ArmReport> {
   const dir = join(o.out, "arms", arm.name);
   const reportFile = join(dir, "report.json");
@@ -129,8 +146,6 @@ export async function runArm(arm: Arm, o: ScenarioOptions, pop: Population): Pro
   }
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
-  const now = BigInt(Date.now());
-  const startMs = ((now + o.setupMs) / 1000n + 1n) * 1000n;
   const policy = scenarioPolicy(o.periodMs, arm);
   const { layout, dir: devnetDir } = await prepareDevnet(
     {
@@ -143,46 +158,57 @@ export async function runArm(arm: Arm, o: ScenarioOptions, pop: Population): Pro
       basePort: o.basePort,
       rpcPort: o.rpcPort,
     },
-    now,
-    { policy, startMs, genesisMonth: o.startMonth - 1 },
+    BigInt(Date.now()),
+    { policy, genesisMonth: 0 },
   );
   const genesis = JSON.parse(await readFile(join(devnetDir, "genesis.json"), "utf8"));
   const rpcUrl = `http://127.0.0.1:${o.rpcPort}/`;
-  const oracle = await prepareOracle({
-    dir: devnetDir,
-    rpcUrl,
-    chainId: genesis.chainId,
-    periods: genesis.periods,
-    seed: o.seed,
-    households: pop.households,
-    startMonth: o.startMonth,
-    firstPeriod: 0n,
-    months: o.months,
-    readingIntervalMs: BigInt(genesis.utilities[0].policy.readingInterval),
-    snapshotEvery: 5n,
-    httpPort: o.basePort + 3 * (o.validators + 1),
-  });
-  const supervisor = new Supervisor(
-    [...layout.nodes.map(nodeProcess), oracle.process],
-    devnetDir,
-    (line) => o.say(`${arm.name}: ${line}`),
-  );
-  supervisor.start();
+  const say = (line: string) => o.say(`${arm.name}: ${line}`);
+  const nodes = new Supervisor(layout.nodes.map(nodeProcess), devnetDir, say);
+  let oracleProcess: Supervisor | undefined;
+  nodes.start();
   const client = new WattcapClient({ url: rpcUrl, timeoutMs: 20_000 });
+  const validatorUrl = `http://127.0.0.1:${layout.nodes[0]!.rpcPort}/`;
+  const sendClient = new WattcapClient({ url: validatorUrl, timeoutMs: 20_000 });
   try {
-    await waitForChain(client, Date.now() + 60_000);
-    o.say(
-      `${arm.name}: the chain is up, ${Math.round((Number(startMs) - Date.now()) / 1000)} s before month 0`,
+    await waitForChain(client, Date.now() + 180_000);
+    const periodStart = BigInt(genesis.periods.startMs);
+    const ready = BigInt(Date.now()) + o.setupMs;
+    const firstPeriod =
+      ready <= periodStart ? 0n : (ready - periodStart + o.periodMs - 1n) / o.periodMs;
+    const startMs = periodStart + firstPeriod * o.periodMs;
+    const firstChainMonth = Number((BigInt(genesis.periods.genesisMonth) + firstPeriod) % 12n);
+    const baselinesOnChain = pop.baselines.map((b) =>
+      registeredBaselines(b, o.startMonth, firstChainMonth),
     );
+    say(`the chain is up; the households' first month is period ${firstPeriod}`);
+    const oracle = await prepareOracle({
+      dir: devnetDir,
+      rpcUrl: validatorUrl,
+      chainId: genesis.chainId,
+      periods: genesis.periods,
+      seed: o.seed,
+      households: pop.households,
+      startMonth: o.startMonth,
+      firstPeriod,
+      months: o.months,
+      readingIntervalMs: BigInt(genesis.utilities[0].policy.readingInterval),
+      snapshotEvery: 5n,
+      httpPort: o.basePort + 3 * (o.validators + 1),
+    });
+    oracleProcess = new Supervisor([oracle.process], devnetDir, say);
+    oracleProcess.start();
     const latencies: number[] = [];
     const reductionBps = Number(policy.reductionBps);
     const run: HouseholdRun = {
       client,
+      sendClient,
       chainId: genesis.chainId,
       operatorKey: await operatorKey(devnetDir),
       oracleAddress: oracle.address,
       households: pop.households,
-      baselines: pop.baselines,
+      baselines: baselinesOnChain,
+      firstChainMonth,
       policy: {
         reductionBps,
         floorPrice: BigInt(policy.floorPrice ?? 0),
@@ -191,14 +217,14 @@ export async function runArm(arm: Arm, o: ScenarioOptions, pop: Population): Pro
       standingOrders: arm.mode !== "none",
       behaviour: o.behaviour,
       startMonth: o.startMonth,
-      firstPeriod: 0n,
+      firstPeriod,
       responsesDir: join(devnetDir, "responses"),
       values: (price) => arm.values(price),
     };
     await setUpHouseholds(run, latencies);
     const spare = Number(startMs) - Date.now();
-    o.say(
-      `${arm.name}: ${o.households} households registered, ${Math.round(spare / 1000)} s before month 0`,
+    say(
+      `${o.households} households registered, ${Math.round(spare / 1000)} s before their first month`,
     );
     if (spare < 0) {
       throw new CliError(
@@ -207,24 +233,25 @@ export async function runArm(arm: Arm, o: ScenarioOptions, pop: Population): Pro
       );
     }
     const sims: SimMonth[] = [];
+    const shape = { firstPeriod, firstChainMonth, baselines: baselinesOnChain };
     for (let j = 0; j < o.months; j++) {
       const { ppm, price } = await decidePeriod(run, j);
-      sims.push(simMonth(o, pop, reductionBps, j, ppm, price));
-      o.say(`${arm.name}: month ${j + 1}/${o.months} decided (price seen: ${price ?? "none"})`);
+      sims.push(simMonth(o, pop, shape, reductionBps, j, ppm, price));
+      say(`month ${j + 1}/${o.months} decided (price seen: ${price ?? "none"})`);
     }
-    const last = BigInt(o.months - 1);
+    const last = firstPeriod + BigInt(o.months - 1);
     await waitForPhase(client, last, "closed");
     const period = await client.rpc.period_get({ utility: "u0", period: last.toString() });
     // Compliance runs in the first block after the trading window: wait for a few after it.
     const after = BigInt(period.tradingEndsAt) + 3000n;
     while (BigInt((await client.rpc.chain_status()).headTime) < after) await sleep(500);
-    o.say(`${arm.name}: last month settled; reading the chain back`);
-    const nodes = layout.nodes.map((n) => ({
+    say("last month settled; reading the chain back");
+    const nodeClients = layout.nodes.map((n) => ({
       name: n.name,
       client: new WattcapClient({ url: `http://127.0.0.1:${n.rpcPort}/`, timeoutMs: 20_000 }),
     }));
-    const chain = await collectChainData(client, nodes, pop.addresses, 0n, o.months);
-    for (const n of nodes) n.client.close();
+    const chain = await collectChainData(client, nodeClients, pop.addresses, firstPeriod, o.months);
+    for (const n of nodeClients) n.client.close();
     const report = armReport({
       arm: arm.name,
       title: arm.title,
@@ -238,7 +265,9 @@ export async function runArm(arm: Arm, o: ScenarioOptions, pop: Population): Pro
     return report;
   } finally {
     client.close();
-    await supervisor.stop();
+    sendClient.close();
+    await oracleProcess?.stop();
+    await nodes.stop();
   }
 }
 
