@@ -92,6 +92,11 @@ export async function run(args: string[]): Promise<number> {
   const parsed = commandArgs("scenario", HINT, USAGE, () => parse(args));
   if (parsed === undefined) return 0;
   const v = parsed.values;
+  // Ctrl-C stops the arm under way and its devnet; finished arms stay for a resumed run.
+  const stop = new AbortController();
+  const abort = () => stop.abort();
+  process.once("SIGINT", abort);
+  process.once("SIGTERM", abort);
   const households = integer("households", v.households, 1, 10_000);
   const validators = integer("validators", v.validators, 1, 16);
   const periodMs = parseDuration(v.period);
@@ -115,6 +120,7 @@ export async function run(args: string[]): Promise<number> {
     setupMs: v.setup === undefined ? 20_000n + 150n * BigInt(households) : parseDuration(v.setup),
     behaviour: DEFAULT_BEHAVIOUR,
     say: (line) => console.log(line),
+    signal: stop.signal,
   };
   const arms = v.compare ? [...ARM_NAMES] : [armOf(v.mode)];
   await mkdir(options.out, { recursive: true });

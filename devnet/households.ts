@@ -6,6 +6,7 @@
 // checks what the chain already holds and what files exist, and carries on.
 import { existsSync, mkdirSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { CliError, EXIT_SOFTWARE } from "../cli/usage.js";
 import { addressOf, parseAddress, toChecksumAddress } from "../lib/address.js";
 import { publicKeyOf } from "../lib/keys.js";
 import { meterPublicKeyOf } from "../lib/meter-key.js";
@@ -52,6 +53,8 @@ export interface HouseholdRun {
   readonly responsesDir: string;
   /** The marginal values of a saved Wh in a month, given the latest settled market price. */
   readonly values: (price: bigint | undefined) => MarginalValues;
+  /** False: business as usual, every household consumes its usual load. */
+  readonly responds: boolean;
 }
 
 /** Transactions one signer keeps in flight: below the mempool's per-account quota (64). */
@@ -179,6 +182,7 @@ export async function decidePeriod(
   const month = (run.firstChainMonth + j) % 12;
   const usual = usualLoads(run, j);
   const ppm = run.households.map((h, i) => {
+    if (!run.responds) return 1_000_000;
     const baseline = run.baselines[i]?.[month] ?? 0n;
     const cap = (baseline * BigInt(10_000 - run.policy.reductionBps)) / 10_000n;
     return responsePpm(run.behaviour, h.traits, usual[i] ?? 0n, cap, values);
@@ -199,7 +203,7 @@ export async function waitForPhase(
 ): Promise<void> {
   const order = ["upcoming", "open", "reading-grace", "trading", "closed"];
   for (;;) {
-    if (signal?.aborted) throw new Error("stopped");
+    if (signal?.aborted) throw new CliError("stopped", EXIT_SOFTWARE);
     try {
       const p = await client.rpc.period_get({ utility: "u0", period: k.toString() });
       if (order.indexOf(p.phase) >= order.indexOf(phase)) return;

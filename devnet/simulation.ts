@@ -75,7 +75,7 @@ export async function devnetHouseholds(
     firstPeriod: FIRST_PERIOD,
     months: MONTHS,
     readingIntervalMs: BigInt(policy.readingInterval),
-    snapshotEvery: 3n,
+    snapshotEvery: 10n,
     // The first port after the nodes' three each.
     httpPort: options.basePort + 3 * layout.nodes.length,
   });
@@ -104,6 +104,7 @@ export async function devnetHouseholds(
     firstPeriod: FIRST_PERIOD,
     responsesDir: join(dir, RESPONSES_DIR),
     values: (price) => arm.values(price),
+    responds: true,
   };
   return {
     oracle: oracle.process,

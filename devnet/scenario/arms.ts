@@ -14,6 +14,8 @@ export interface Arm {
   readonly policy: Record<string, string | number>;
   /** The marginal values of a saved Wh, given the latest settled market price. */
   values(price: bigint | undefined): MarginalValues;
+  /** False in business as usual: no household responds or rebounds, every factor is 1. */
+  readonly responds: boolean;
 }
 
 /** The scenario's policy (prices in micro-units per Wh), before an arm's changes. */
@@ -32,6 +34,7 @@ const market = (name: ArmName, title: string, mode: MarketMode): Arm => ({
   title,
   mode,
   policy: {},
+  responds: true,
   values: (price) => ({
     underCap: price ?? REFERENCE_PRICE,
     overCap: SCENARIO_PRICES.penalty,
@@ -44,6 +47,7 @@ export const ARMS: Record<ArmName, Arm> = {
     title: "Business as usual",
     mode: "none",
     policy: { ...NO_PENALTY, reductionBps: 0, rebatePrice: "0" },
+    responds: false,
     values: () => ({ underCap: 0n, overCap: 0n }),
   },
   dsm: {
@@ -51,6 +55,7 @@ export const ARMS: Record<ArmName, Arm> = {
     title: "Traditional DSM (rebate)",
     mode: "none",
     policy: { ...NO_PENALTY, reductionBps: 0, rebatePrice: SCENARIO_PRICES.rebate.toString() },
+    responds: true,
     values: () => ({ underCap: SCENARIO_PRICES.rebate, overCap: SCENARIO_PRICES.rebate }),
   },
   cap: {
@@ -58,6 +63,7 @@ export const ARMS: Record<ArmName, Arm> = {
     title: "Cap with penalty, no market",
     mode: "none",
     policy: {},
+    responds: true,
     values: () => ({ underCap: SCENARIO_PRICES.buyback, overCap: SCENARIO_PRICES.penalty }),
   },
   paper: market("paper", "Cap and trade, paper's matching", "paper"),

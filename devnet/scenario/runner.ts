@@ -50,6 +50,8 @@ export interface ScenarioOptions {
   readonly setupMs: bigint;
   readonly behaviour: BehaviourModel;
   readonly say: (line: string) => void;
+  /** Aborting stops the arm between steps; its devnet is stopped either way. */
+  readonly signal?: AbortSignal;
 }
 
 export interface Population {
@@ -75,8 +77,13 @@ export async function preparePopulation(o: ScenarioOptions): Promise<Population>
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function waitForChain(client: WattcapClient, deadline: number): Promise<void> {
+async function waitForChain(
+  client: WattcapClient,
+  deadline: number,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   for (;;) {
+    if (signal?.aborted) throw new CliError("scenario: stopped", EXIT_SOFTWARE);
     try {
       const status = await client.rpc.chain_status();
       if (BigInt(status.height) >= 2n) return;
@@ -171,7 +178,7 @@ export async function runArm(arm: Arm, o: ScenarioOptions, pop: Population): Pro
   const validatorUrl = `http://127.0.0.1:${layout.nodes[0]!.rpcPort}/`;
   const sendClient = new WattcapClient({ url: validatorUrl, timeoutMs: 20_000 });
   try {
-    await waitForChain(client, Date.now() + 180_000);
+    await waitForChain(client, Date.now() + 180_000, o.signal);
     const periodStart = BigInt(genesis.periods.startMs);
     const ready = BigInt(Date.now()) + o.setupMs;
     const firstPeriod =
@@ -193,7 +200,8 @@ export async function runArm(arm: Arm, o: ScenarioOptions, pop: Population): Pro
       firstPeriod,
       months: o.months,
       readingIntervalMs: BigInt(genesis.utilities[0].policy.readingInterval),
-      snapshotEvery: 5n,
+      // Three snapshots a month besides the boundaries: few, small batches keep blocks quick.
+      snapshotEvery: 10n,
       httpPort: o.basePort + 3 * (o.validators + 1),
     });
     oracleProcess = new Supervisor([oracle.process], devnetDir, say);
@@ -220,6 +228,7 @@ export async function runArm(arm: Arm, o: ScenarioOptions, pop: Population): Pro
       firstPeriod,
       responsesDir: join(devnetDir, "responses"),
       values: (price) => arm.values(price),
+      responds: arm.responds,
     };
     await setUpHouseholds(run, latencies);
     const spare = Number(startMs) - Date.now();
@@ -235,16 +244,19 @@ export async function runArm(arm: Arm, o: ScenarioOptions, pop: Population): Pro
     const sims: SimMonth[] = [];
     const shape = { firstPeriod, firstChainMonth, baselines: baselinesOnChain };
     for (let j = 0; j < o.months; j++) {
-      const { ppm, price } = await decidePeriod(run, j);
+      const { ppm, price } = await decidePeriod(run, j, o.signal);
       sims.push(simMonth(o, pop, shape, reductionBps, j, ppm, price));
       say(`month ${j + 1}/${o.months} decided (price seen: ${price ?? "none"})`);
     }
     const last = firstPeriod + BigInt(o.months - 1);
-    await waitForPhase(client, last, "closed");
+    await waitForPhase(client, last, "closed", o.signal);
     const period = await client.rpc.period_get({ utility: "u0", period: last.toString() });
     // Compliance runs in the first block after the trading window: wait for a few after it.
     const after = BigInt(period.tradingEndsAt) + 3000n;
-    while (BigInt((await client.rpc.chain_status()).headTime) < after) await sleep(500);
+    while (BigInt((await client.rpc.chain_status()).headTime) < after) {
+      if (o.signal?.aborted) throw new CliError("scenario: stopped", EXIT_SOFTWARE);
+      await sleep(500);
+    }
     say("last month settled; reading the chain back");
     const nodeClients = layout.nodes.map((n) => ({
       name: n.name,
