@@ -83,7 +83,7 @@ export function scenarioPolicy(periodMs: bigint, arm: Arm): Record<string, strin
     creditLimit: "100000000",
     // A longer grace than the devnet's: every boundary reading lands before finalisation, so
     // no household is settled on an estimate.
-    readingGrace: (periodMs / 3n).toString(),
+    readingGrace: (periodMs / 2n).toString(),
     ...arm.policy,
   };
 }

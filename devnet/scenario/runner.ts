@@ -200,8 +200,9 @@ export async function runArm(arm: Arm, o: ScenarioOptions, pop: Population): Pro
       firstPeriod,
       months: o.months,
       readingIntervalMs: BigInt(genesis.utilities[0].policy.readingInterval),
-      // Three snapshots a month besides the boundaries: few, small batches keep blocks quick.
-      snapshotEvery: 10n,
+      // One snapshot a month besides the boundaries: the oracle, one batch in flight, then
+      // lands every boundary well within the grace even when blocks are slow.
+      snapshotEvery: 30n,
       httpPort: o.basePort + 3 * (o.validators + 1),
     });
     oracleProcess = new Supervisor([oracle.process], devnetDir, say);
