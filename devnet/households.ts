@@ -91,6 +91,12 @@ async function sendPaced<N extends TxTypeName>(
 
 /** Registers the oracle and the households and sets standing orders, skipping what exists. */
 export async function setUpHouseholds(run: HouseholdRun, latencies: Latencies): Promise<void> {
+  await registerHouseholds(run, latencies);
+  await setStandingOrders(run, latencies);
+}
+
+/** Registers the oracle and the households the chain does not hold yet. */
+export async function registerHouseholds(run: HouseholdRun, latencies: Latencies): Promise<void> {
   const { client, chainId } = run;
   const operator = new Signer(run.sendClient, run.operatorKey, { chainId });
   const oracles = await client.rpc.oracle_list({ utility: "u0", limit: 100 });
@@ -99,8 +105,8 @@ export async function setUpHouseholds(run: HouseholdRun, latencies: Latencies): 
     await sendPaced(operator, "registerOracle", [{ oracle }], latencies);
   }
   const missing: PayloadOf<"registerHousehold">[] = [];
-  const present = await Promise.all(
-    run.households.map((h) => client.rpc.household_get({ address: householdAddress(h) })),
+  const present = await inPool(run.households, (h) =>
+    client.rpc.household_get({ address: householdAddress(h) }),
   );
   for (const [i, h] of run.households.entries()) {
     if (present[i] !== null) continue;
@@ -113,28 +119,51 @@ export async function setUpHouseholds(run: HouseholdRun, latencies: Latencies): 
     });
   }
   await sendPaced(operator, "registerHousehold", missing, latencies);
+}
+
+/** Households working at once: a validator under load answers a few dozen requests at a time. */
+const POOL = 16;
+
+async function inPool<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(POOL, items.length) }, worker));
+  return results;
+}
+
+/**
+ * Each household's standing sell and buy orders, with its own key (market modes only). They
+ * must land before the first finalisation, not before the first month starts.
+ */
+export async function setStandingOrders(run: HouseholdRun, latencies: Latencies): Promise<void> {
   if (!run.standingOrders) return;
+  const { client, chainId } = run;
   const { floorPrice, penaltyPrice } = run.policy;
   const mid = (floorPrice + penaltyPrice) / 2n;
-  await Promise.all(
-    run.households.map(async (h, i) => {
-      const orders = present[i]?.standingOrders;
-      const household = addressOf(publicKeyOf(h.secretKey));
-      const signer = new Signer(run.sendClient, h.secretKey, { chainId });
-      const payloads: PayloadOf<"setStandingOrder">[] = [];
-      // Sellers ask at least the floor and at most a little above the middle of the band;
-      // buyers bid from a little below the middle up to the penalty they would otherwise pay.
-      if (orders?.sell == null) {
-        const price = priceAt(floorPrice, mid + (penaltyPrice - mid) / 4n, h.sellDraw);
-        payloads.push({ household, side: "sell", price });
-      }
-      if (orders?.buy == null) {
-        const price = priceAt(mid - (mid - floorPrice) / 4n, penaltyPrice, h.buyDraw);
-        payloads.push({ household, side: "buy", price });
-      }
-      await sendPaced(signer, "setStandingOrder", payloads, latencies);
-    }),
-  );
+  await inPool(run.households, async (h) => {
+    const household = addressOf(publicKeyOf(h.secretKey));
+    const orders = (await client.rpc.household_get({ address: householdAddress(h) }))
+      ?.standingOrders;
+    const signer = new Signer(run.sendClient, h.secretKey, { chainId });
+    const payloads: PayloadOf<"setStandingOrder">[] = [];
+    // Sellers ask at least the floor and at most a little above the middle of the band;
+    // buyers bid from a little below the middle up to the penalty they would otherwise pay.
+    if (orders?.sell == null) {
+      const price = priceAt(floorPrice, mid + (penaltyPrice - mid) / 4n, h.sellDraw);
+      payloads.push({ household, side: "sell", price });
+    }
+    if (orders?.buy == null) {
+      const price = priceAt(mid - (mid - floorPrice) / 4n, penaltyPrice, h.buyDraw);
+      payloads.push({ household, side: "buy", price });
+    }
+    await sendPaced(signer, "setStandingOrder", payloads, latencies);
+  });
 }
 
 /** The volume-weighted price of period k's trades from its statements; undefined if none. */

@@ -43,6 +43,7 @@ export function barChart(input: {
   const bar = (group * 0.8) / Math.max(1, input.series.length);
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<title>${xmlText(input.title)}</title>`,
     `<rect width="${width}" height="${height}" fill="white"/>`,
     `<text x="${width / 2}" y="22" text-anchor="middle" font-size="15">${xmlText(input.title)}</text>`,
   ];

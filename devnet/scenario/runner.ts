@@ -17,7 +17,8 @@ import {
   decidePeriod,
   type HouseholdRun,
   householdAddress,
-  setUpHouseholds,
+  registerHouseholds,
+  setStandingOrders,
   waitForPhase,
 } from "../households.js";
 import { prepareOracle } from "../oracle-setup.js";
@@ -149,7 +150,9 @@ export async function runArm(arm: Arm, o: ScenarioOptions, pop: Population): Pro
   const reportFile = join(dir, "report.json");
   if (existsSync(reportFile)) {
     o.say(`${arm.name}: already done, kept from ${reportFile}`);
-    return JSON.parse(await readFile(reportFile, "utf8")) as ArmReport;
+    const kept = JSON.parse(await readFile(reportFile, "utf8")) as ArmReport;
+    await writeArm(dir, kept); // its Markdown and charts, as this version renders them
+    return kept;
   }
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
@@ -231,7 +234,7 @@ export async function runArm(arm: Arm, o: ScenarioOptions, pop: Population): Pro
       values: (price) => arm.values(price),
       responds: arm.responds,
     };
-    await setUpHouseholds(run, latencies);
+    await registerHouseholds(run, latencies);
     const spare = Number(startMs) - Date.now();
     say(
       `${o.households} households registered, ${Math.round(spare / 1000)} s before their first month`,
@@ -244,11 +247,23 @@ export async function runArm(arm: Arm, o: ScenarioOptions, pop: Population): Pro
     }
     const sims: SimMonth[] = [];
     const shape = { firstPeriod, firstChainMonth, baselines: baselinesOnChain };
-    for (let j = 0; j < o.months; j++) {
+    const decide = async (j: number) => {
       const { ppm, price } = await decidePeriod(run, j, o.signal);
       sims.push(simMonth(o, pop, shape, reductionBps, j, ppm, price));
       say(`month ${j + 1}/${o.months} decided (price seen: ${price ?? "none"})`);
+    };
+    // The first two months need no market result: decided at once, so the meters never wait.
+    for (let j = 0; j < Math.min(2, o.months); j++) await decide(j);
+    // The standing orders must be on chain before the first finalisation.
+    await setStandingOrders(run, latencies);
+    const finalisesAt = startMs + o.periodMs + BigInt(policy.readingGrace ?? 0);
+    if (BigInt(Date.now()) > finalisesAt - 2000n) {
+      throw new CliError(
+        "scenario: the standing orders landed too late for the first month; give --setup more",
+        EXIT_SOFTWARE,
+      );
     }
+    for (let j = 2; j < o.months; j++) await decide(j);
     const last = firstPeriod + BigInt(o.months - 1);
     await waitForPhase(client, last, "closed", o.signal);
     const period = await client.rpc.period_get({ utility: "u0", period: last.toString() });
