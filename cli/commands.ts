@@ -17,6 +17,11 @@ export const commands: readonly Command[] = [
     load: () => import("./devnet.js"),
   },
   {
+    name: "scenario",
+    summary: "Run the household experiment on a devnet and write its report (--compare: every arm)",
+    load: () => import("./scenario.js"),
+  },
+  {
     name: "state",
     summary: "Inspect a node's store: head, state root, integrity check",
     load: () => import("./state.js"),

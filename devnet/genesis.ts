@@ -18,6 +18,17 @@ export interface DevnetGenesisInput {
   readonly mode: string;
   /** Unix ms: genesis time; the first period starts at the next whole second. */
   readonly now: bigint;
+  readonly custom?: GenesisCustom;
+}
+
+/** What a scenario changes in the devnet's genesis: the policy, and when and in which month it starts. */
+export interface GenesisCustom {
+  /** Fields replacing those of devnetPolicy, in the genesis JSON's form. */
+  readonly policy?: Record<string, string | number>;
+  /** Unix ms when period 0 starts (default: the second after genesis). */
+  readonly startMs?: bigint;
+  /** The calendar month (0..11) of period 0 (default: genesis's UTC month). */
+  readonly genesisMonth?: number;
 }
 
 /** The policy every devnet utility starts with, its durations scaled to the compressed month. */
@@ -43,7 +54,8 @@ export function devnetPolicy(periodMs: bigint): Record<string, string | number |
 }
 
 export function devnetGenesis(input: DevnetGenesisInput): Record<string, unknown> {
-  const start = (input.now / 1000n + 1n) * 1000n;
+  const start = input.custom?.startMs ?? (input.now / 1000n + 1n) * 1000n;
+  const policy = { ...devnetPolicy(input.periodMs), ...input.custom?.policy };
   return {
     chainId: "wattcap-devnet",
     genesisTime: input.now.toString(),
@@ -51,14 +63,14 @@ export function devnetGenesis(input: DevnetGenesisInput): Record<string, unknown
       kind: "fixed",
       startMs: start.toString(),
       lengthMs: input.periodMs.toString(),
-      genesisMonth: new Date(Number(input.now)).getUTCMonth(),
+      genesisMonth: input.custom?.genesisMonth ?? new Date(Number(input.now)).getUTCMonth(),
     },
     marketMode: input.mode,
     utilities: input.validators.map((v, i) => ({
       id: `u${i}`,
       name: `Utility ${i}`,
       operator: v.operator,
-      policy: devnetPolicy(input.periodMs),
+      policy,
     })),
     validators: input.validators.map((v, i) => ({
       address: v.address,

@@ -12,7 +12,7 @@ import { generateSecretKey } from "../lib/keys.js";
 import { defaultConfigFile, renderConfigFile } from "../node/config.js";
 import { buildGenesis } from "../node/genesis.js";
 import { homePaths, identityOf, initHome, writeKeyFile } from "../node/home.js";
-import { devnetGenesis } from "./genesis.js";
+import { devnetGenesis, type GenesisCustom } from "./genesis.js";
 import type { DevnetOptions } from "./options.js";
 
 export interface DevnetNode {
@@ -81,7 +81,12 @@ function sameOptions(layout: DevnetLayout, options: DevnetOptions): boolean {
   );
 }
 
-async function layOut(dir: string, options: DevnetOptions, now: bigint): Promise<DevnetLayout> {
+async function layOut(
+  dir: string,
+  options: DevnetOptions,
+  now: bigint,
+  custom: GenesisCustom | undefined,
+): Promise<DevnetLayout> {
   const names = [...Array.from({ length: options.validators }, (_, i) => `v${i}`), "follower"];
   const nodes: DevnetNode[] = [];
   const validators: Array<{ address: string; publicKey: string; operator: string }> = [];
@@ -115,6 +120,7 @@ async function layOut(dir: string, options: DevnetOptions, now: bigint): Promise
     periodMs: options.periodMs,
     mode: options.mode,
     now,
+    custom,
   });
   buildGenesis(genesisJson); // the same check every node makes at start-up
   const genesisText = `${JSON.stringify(genesisJson, null, 2)}\n`;
@@ -145,6 +151,7 @@ async function layOut(dir: string, options: DevnetOptions, now: bigint): Promise
 export async function prepareDevnet(
   options: DevnetOptions,
   now: bigint,
+  custom?: GenesisCustom,
 ): Promise<{ layout: DevnetLayout; dir: string; resumed: boolean }> {
   const dir = resolve(options.dir);
   if (options.reset) await rm(dir, { recursive: true, force: true });
@@ -169,7 +176,7 @@ export async function prepareDevnet(
   }
   mkdirSync(join(dir, "keys"), { recursive: true, mode: 0o700 });
   try {
-    return { layout: await layOut(dir, options, now), dir, resumed: false };
+    return { layout: await layOut(dir, options, now, custom), dir, resumed: false };
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
     throw error;

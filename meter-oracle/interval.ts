@@ -28,6 +28,7 @@ export type MeterDataErrorCode =
   | "BAD_PEAK_WINDOWS" // peak windows out of range, empty or overlapping
   | "BAD_TIME_MAP" // a time map whose months or periods are not increasing
   | "BAD_PROFILE" // a profile file that does not match its format
+  | "BAD_RESPONSES" // a household-responses file that does not match its format
   | "BAD_OPTION"; // an option out of range (snapshot interval, simulated-meter settings)
 
 export class MeterDataError extends Error {

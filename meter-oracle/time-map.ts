@@ -103,6 +103,12 @@ export class TimeMap {
     return a.fileTime + (elapsed * (b.fileTime - a.fileTime)) / (b.chainTimeMs - a.chainTimeMs);
   }
 
+  /** The period whose replayed month holds file time t; undefined outside [fileFrom, fileTo). */
+  periodOfFile(fileTime: bigint): bigint | undefined {
+    const j = this.segment((b) => b.fileTime, fileTime);
+    return j === undefined ? undefined : this.boundaries[j]?.period;
+  }
+
   private get first(): MappedBoundary {
     return this.pair(0)[0];
   }

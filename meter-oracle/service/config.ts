@@ -46,6 +46,11 @@ export type SourceConfig =
       readonly profiles: string | undefined;
       /** The simulated household's local time minus UTC, seconds. */
       readonly utcOffsetSec: bigint;
+      /**
+       * A directory of per-period response factors (meter-oracle/responses.ts) written by a
+       * household simulation; absent: the meter reads business as usual.
+       */
+      readonly responses: string | undefined;
     };
 
 export type MeterKeyConfig =
@@ -318,13 +323,14 @@ function parseSource(r: Reader, base: string): SourceConfig {
       }, "1 to 64 characters"),
     };
   }
-  const o = r.object(["kind", "seed", "index", "profiles", "utcOffsetSec"]);
+  const o = r.object(["kind", "seed", "index", "profiles", "utcOffsetSec", "responses"]);
   return {
     kind,
     seed: o.field("seed").int(0, 0xffff_ffff),
     index: o.field("index").int(0, 0xffff_ffff),
     profiles: o.optional("profiles")?.file(base),
     utcOffsetSec: BigInt(o.optional("utcOffsetSec")?.int(-50_400, 50_400) ?? 0),
+    responses: o.optional("responses")?.file(base),
   };
 }
 

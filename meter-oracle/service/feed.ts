@@ -10,6 +10,7 @@ import type { IntervalReading } from "../interval.js";
 import { chainReadings, type PipelineReport } from "../pipeline.js";
 import { loadProfiles } from "../profile.js";
 import { RegisterBuilder } from "../registers.js";
+import { ResponseBook, respondedWh } from "../responses.js";
 import { simulatedHousehold, simulatedIntervals } from "../simulated-meter.js";
 import { TimeMap } from "../time-map.js";
 import { type MeterConfig, type OracleConfig, type SourceConfig, timeMapSpec } from "./config.js";
@@ -87,12 +88,32 @@ async function intervalsOf(
       const household = simulatedHousehold(profiles, source.seed, source.index, {
         utcOffsetSec: source.utcOffsetSec,
       });
-      return liveIntervals(
-        (from, to) => simulatedIntervals(household, from, to),
-        map,
-        options,
-        beforeWait,
-      );
+      const responses = source.responses;
+      if (responses === undefined) {
+        return liveIntervals(
+          (from, to) => simulatedIntervals(household, from, to),
+          map,
+          options,
+          beforeWait,
+        );
+      }
+      const book = new ResponseBook(responses, source.index);
+      let waiting = false;
+      // Each hour is metered at its period's response factor; at the first hour whose period
+      // has no factor yet the meter stops and waits, so no reading is made at the wrong level.
+      function* responded(from: bigint, to: bigint): Generator<IntervalReading> {
+        waiting = false;
+        for (const interval of simulatedIntervals(household, from, to)) {
+          const period = map.periodOfFile(interval.start);
+          const ppm = period === undefined ? undefined : book.factor(period);
+          if (ppm === undefined) {
+            waiting = true;
+            return;
+          }
+          yield { ...interval, wh: respondedWh(interval.wh, ppm) };
+        }
+      }
+      return liveIntervals(responded, map, { ...options, waiting: () => waiting }, beforeWait);
     }
   }
 }
@@ -104,7 +125,10 @@ async function intervalsOf(
 export async function* liveIntervals(
   meter: (from: bigint, to: bigint) => Iterable<IntervalReading>,
   map: TimeMap,
-  options: Pick<FeedOptions, "signal" | "now" | "tickMs">,
+  options: Pick<FeedOptions, "signal" | "now" | "tickMs"> & {
+    /** True when the meter stopped short of `to` and must be asked again. */
+    readonly waiting?: () => boolean;
+  },
   beforeWait: () => Promise<void>,
 ): AsyncGenerator<IntervalReading> {
   const end = map.boundaries[map.boundaries.length - 1];
@@ -119,7 +143,7 @@ export async function* liveIntervals(
         from = interval.start + interval.durationSec;
       }
     }
-    if (now >= end.chainTimeMs) return;
+    if (now >= end.chainTimeMs && options.waiting?.() !== true) return;
     await beforeWait();
     await sleep(options.tickMs, options.signal);
   }
