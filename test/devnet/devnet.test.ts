@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t from "tap";
 import type { NodeStatus } from "../../node/node.js";
+import { holdSuiteLock } from "../harness/suite-lock.js";
 
 const CLI = new URL("../../cli/wattcap.js", import.meta.url).pathname;
 const NODES = 5; // 4 validators and the follower
@@ -79,6 +80,7 @@ t.test(
   "npm start's devnet: 4 validators and a follower agree, survive a crash, stop, resume, reset",
   { timeout: 150_000 },
   async (t) => {
+    await holdSuiteLock(t);
     const dir = await mkdtemp(join(tmpdir(), "wattcap-devnet-"));
     const base = await freePorts(3 * NODES + 1);
     const rpcPort = base + 3 * NODES;

@@ -11,8 +11,10 @@ import { DEFAULT_BEHAVIOUR } from "../../devnet/behaviour.js";
 import { ARMS } from "../../devnet/scenario/arms.js";
 import type { ArmReport } from "../../devnet/scenario/report.js";
 import { preparePopulation, runArm, type ScenarioOptions } from "../../devnet/scenario/runner.js";
+import { holdSuiteLock } from "../harness/suite-lock.js";
 
 t.test("20 households, one month, four validators", async (t) => {
+  await holdSuiteLock(t);
   const out = await mkdtemp(join(tmpdir(), "wattcap-scenario-"));
   t.teardown(() => rm(out, { recursive: true, force: true }));
   const options: ScenarioOptions = {

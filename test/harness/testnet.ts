@@ -21,9 +21,10 @@ import type { NodeStatus } from "../../node/node.js";
 import { Wal, type WalEntry } from "../../node/wal.js";
 import { Store } from "../../state/store.js";
 import { type FaultPlan, type FaultReport, NO_FAULTS } from "./fault-plan.js";
+import { acquireSuiteLock } from "./suite-lock.js";
 
 const CHAIN_ID = "wattcap-testnet";
-const CLI = fileURLToPath(new URL("../../cli/wattcap.js", import.meta.url));
+export const CLI = fileURLToPath(new URL("../../cli/wattcap.js", import.meta.url));
 const FAULT_NODE = fileURLToPath(new URL("./fault-node.js", import.meta.url));
 
 export type Role = "validator" | "follower";
@@ -140,16 +141,20 @@ export class Testnet {
 
   /** Makes the homes, genesis and configs; starts nothing. */
   static async create(options: TestnetOptions, t?: Teardownable): Promise<Testnet> {
+    // A test's network runs alone (suite-lock.ts); scripts (faults, bench) run alone anyway.
+    const release = t ? await acquireSuiteLock() : async () => {};
     const dir = await mkdtemp(join(tmpdir(), "wattcap-testnet-"));
     try {
       const net = await Testnet.layOut(dir, options);
-      t?.teardown(() => {
+      t?.teardown(async () => {
         if (t.passing?.() === false) net.markFailed();
-        return net.teardown();
+        await net.teardown();
+        await release();
       });
       return net;
     } catch (error) {
       await rm(dir, { recursive: true, force: true });
+      await release();
       throw error;
     }
   }

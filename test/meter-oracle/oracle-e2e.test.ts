@@ -24,6 +24,7 @@ import { writeMeterKeyFile } from "../../meter-oracle/service/meter-sign.js";
 import type { OracleStatus } from "../../meter-oracle/service/status.js";
 import { writeKeyFile } from "../../node/home.js";
 import type { PayloadOf, TxTypeName } from "../../vm/tx/types.js";
+import { holdSuiteLock } from "../harness/suite-lock.js";
 import { signedTx } from "../node/chain-fixtures.js";
 import type { RpcResponse } from "../rpc/rpc-fixtures.js";
 import {
@@ -144,6 +145,7 @@ class ChainProcess {
 }
 
 t.test("file → oracle → chain, through a SIGKILL and a node outage", async (t) => {
+  await holdSuiteLock(t);
   const json = genesisJson([1, 0], {
     limits: { maxReadingsPerBatch: BATCH, maxJobWorkPerBlock: 50, keyRotationDelayMs: 20_000 },
   });

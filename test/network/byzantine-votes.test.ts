@@ -65,8 +65,13 @@ t.test("withheld votes, skewed clocks and double signing", async (t) => {
     },
     90_000,
   );
-  const report = await net.faultReport("v3");
-  t.ok((report?.byzantine.equivocations ?? 0) > 0, "v3 signed conflicting prevotes");
+  // The double writes its report every 500 ms, so it may trail the evidence by one write.
+  const equivocations = await net.waitFor(
+    "v3's report of its conflicting prevotes",
+    async () => (await net.faultReport("v3"))?.byzantine.equivocations || undefined,
+    5_000,
+  );
+  t.ok(equivocations > 0, `v3 signed ${equivocations} conflicting prevotes`);
   const set = await rpc.chain_getValidators({ height: String(evidenced) });
   const offender = set.validators.find((v) => lower(v.address) === byzantine);
   t.ok(
