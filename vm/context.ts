@@ -5,8 +5,8 @@
 import { decode, encode, type Schema } from "../lib/codec.js";
 import type { Evidence } from "../lib/evidence.js";
 import type { Validator } from "../lib/validator.js";
-import type { ScanOptions, StateReader, StateWriter } from "../state/overlay.js";
-import { type RejectCode, reject } from "./codes.js";
+import type { ScanOptions, StateOverlay, StateReader } from "../state/overlay.js";
+import { Reject, type RejectCode, reject } from "./codes.js";
 import type { Event } from "./event.js";
 import type { Params } from "./model/chain.js";
 import type { Household } from "./model/household.js";
@@ -128,10 +128,27 @@ export class ExecutionContext extends StateView {
   private results: ReadingResult[] | undefined;
 
   constructor(
-    protected override readonly state: StateWriter,
+    protected override readonly state: StateOverlay,
     readonly env: BlockEnv,
   ) {
     super(state, env.block, env.params);
+  }
+
+  /**
+   * Runs `work` on a child of this state: its writes and events join this context only if it
+   * finishes. A Reject discards them and is returned; any other error is a bug and propagates.
+   */
+  async attempt(work: (ctx: ExecutionContext) => Promise<void>): Promise<RejectCode | undefined> {
+    const child = new ExecutionContext(this.state.child(), this.env);
+    try {
+      await work(child);
+    } catch (e) {
+      if (e instanceof Reject) return e.code;
+      throw e;
+    }
+    child.state.mergeIntoParent();
+    for (const event of child.events) this.emit(event);
+    return undefined;
   }
 
   put<K, V>(table: Table<K, V>, key: K, value: V): void {

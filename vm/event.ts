@@ -244,6 +244,23 @@ const eventVariants = {
       buyback: u64,
     }),
   ],
+  // A period stage's step that met a bound of the rules (a balance beyond the 64-bit range):
+  // its writes were discarded and the stage went on (vm/settlement/scheduler.ts).
+  settlementStepSkipped: [
+    70,
+    struct("SettlementStepSkipped", {
+      utility: UtilityIdSchema,
+      stage: text(32),
+      period: u64,
+      /** The household whose step it was; absent for a stage's utility-wide start. */
+      household: optional(AddressSchema),
+      /** The reject code the step met. */
+      reason: text(64),
+    }),
+  ],
+  // One utility's batch auction that met such a bound: none of its trades happened; the orders
+  // rest and the next change to the book runs it again (vm/trading/auction.ts).
+  auctionSkipped: [71, struct("AuctionSkipped", { utility: UtilityIdSchema, reason: text(64) })],
 } as const;
 
 export const EventSchema = union("Event", eventVariants);

@@ -8,6 +8,7 @@
 // node that restarts from committed state resumes where the chain left off and no household is
 // seen twice by a stage for one period.
 import { bool, decode, type Infer, struct, u32, u64 } from "../../lib/codec.js";
+import type { RejectCode } from "../codes.js";
 import type { ExecutionContext, StateView } from "../context.js";
 import { keys, PREFIX } from "../keys.js";
 import { type Utility, UtilitySchema } from "../model/utility.js";
@@ -116,9 +117,18 @@ async function runStage(
   while (isDue(ctx, utilityId, stage, cursor.period, finishedBy)) {
     const k: bigint = cursor.period;
     if (!cursor.begun) {
-      if (stage.begin && !(await stage.begin(ctx, freshUtility(ctx, utilityId), k, budget))) {
-        save(cursor);
-        return "waiting";
+      const begin = stage.begin;
+      if (begin) {
+        let finished = true;
+        const reason = await ctx.attempt(async (c) => {
+          finished = await begin(c, freshUtility(c, utilityId), k, budget);
+        });
+        // A begin that met a bound is not retried (it would meet it again): the stage moves on.
+        if (reason !== undefined) skipped(ctx, utilityId, stage, k, undefined, reason);
+        else if (!finished) {
+          save(cursor);
+          return "waiting";
+        }
       }
       cursor = { ...cursor, begun: true };
     }
@@ -130,7 +140,13 @@ async function runStage(
         }
         const address = ctx.get(tables.householdIndex, [utilityId, cursor.next]);
         const household = address && ctx.get(tables.household, address);
-        if (household) await stage.household(ctx, freshUtility(ctx, utilityId), k, household);
+        if (household) {
+          const step = stage.household;
+          const reason = await ctx.attempt((c) =>
+            step(c, freshUtility(c, utilityId), k, household),
+          );
+          if (reason !== undefined) skipped(ctx, utilityId, stage, k, household.address, reason);
+        }
         cursor = { ...cursor, next: cursor.next + 1 };
       }
     }
@@ -138,6 +154,23 @@ async function runStage(
     save(cursor);
   }
   return "idle";
+}
+
+/**
+ * A step that met a bound of the rules (a balance beyond the 64-bit range) had its writes
+ * discarded: the stage goes on without it, so one household's absurd figures cannot halt the
+ * chain, and this event shows auditors what was skipped.
+ */
+function skipped(
+  ctx: ExecutionContext,
+  utility: string,
+  stage: PeriodStage,
+  period: bigint,
+  household: Uint8Array | undefined,
+  reason: RejectCode,
+): void {
+  const value = { utility, stage: stage.name, period, household, reason };
+  ctx.emit({ kind: "settlementStepSkipped", value });
 }
 
 function isDue(

@@ -80,6 +80,10 @@ export const batchAuctionJob: EndBlockJob = {
         due.push(fromUtf8(key.subarray(2)));
       }
     }
-    for (const utility of due) await runAuction(ctx, utility);
+    for (const utility of due) {
+      // A fill that would take a balance beyond 64 bits fails this utility's clearing alone.
+      const reason = await ctx.attempt((c) => runAuction(c, utility));
+      if (reason !== undefined) ctx.emit({ kind: "auctionSkipped", value: { utility, reason } });
+    }
   },
 };
