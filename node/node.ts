@@ -26,6 +26,7 @@ import { nodeRpcBackend } from "./rpc-backend.js";
 import type { Closer, Shutdown } from "./shutdown.js";
 import { type ConsensusSigner, GuardedSigner } from "./signer.js";
 import { Sync } from "./sync.js";
+import { TxRelay } from "./tx-relay.js";
 import { Wal } from "./wal.js";
 
 /** What `GET /status` on the metrics port returns; the test harness and `wattcap status` read it. */
@@ -319,11 +320,15 @@ export class WattcapNode {
     net.on("peer:status", sync.onStatus);
     net.on("peer:disconnected", sync.onDisconnected);
     net.on("peer:connected", (peer) => p2pLog.info({ peer }, "peer connected"));
+    const relay = new TxRelay({
+      publish: async (bytes) => (await net.publish("tx", bytes, { onlyIfHeard: true })).length,
+      pending: (id) => mempool.has(id),
+      logger: mempoolLog,
+    });
+    parts.push({ name: "tx-relay", close: () => relay.stop() });
+    net.on("peer:connected", () => void relay.retry());
     mempool.on("admitted", (tx) => {
-      if (fromGossip.has(toHex(tx.id))) return;
-      net.publish("tx", tx.bytes).catch((error: unknown) => {
-        mempoolLog.debug({ err: error }, "publishing a transaction failed");
-      });
+      if (!fromGossip.has(toHex(tx.id))) void relay.relay(tx.id, tx.bytes);
     });
 
     const node = new WattcapNode(

@@ -31,6 +31,12 @@ export interface GossipRouter extends GossipSub {
     acceptance: TopicValidatorResult,
   ): void;
   getMeshPeers(topic: string): string[];
+  /** The implementation takes publish options the narrow interface leaves out. */
+  publish(
+    topic: string,
+    data: Uint8Array,
+    opts?: { readonly allowPublishToZeroTopicPeers?: boolean },
+  ): ReturnType<GossipSub["publish"]>;
   /** Peers that always get every message, outside the mesh (validator links). */
   readonly direct: Set<string>;
   /** The stream gossipsub sends to each peer on. */
@@ -145,15 +151,29 @@ export class Gossip {
   /**
    * Publishes to every peer subscribed to the topic (and every direct peer); returns who got it.
    * A publish with no subscribers, or of bytes already seen, succeeds and reaches nobody: the
-   * vote exchange and blocksByRange catch up what gossip loses.
+   * vote exchange and blocksByRange catch up what gossip loses. With `onlyIfHeard`, a publish
+   * that would reach nobody is not made at all, so the bytes stay out of gossipsub's seen cache
+   * and a later publish of them is not dropped as a repeat (the transaction relay's retries).
    */
-  async publish(kind: GossipKind, data: Uint8Array): Promise<PeerIdStr[]> {
+  async publish(
+    kind: GossipKind,
+    data: Uint8Array,
+    options: { readonly onlyIfHeard?: boolean } = {},
+  ): Promise<PeerIdStr[]> {
     const max = MAX_GOSSIP_BYTES[kind];
     if (data.length > max) {
       throw new GossipError("TOO_LARGE", `${kind}: ${data.length} bytes is over ${max}`);
     }
-    const result = await this.deps.router.publish(this.deps.topics.byKind[kind], data);
-    return result.recipients.map((peer) => peer.toString());
+    const topic = this.deps.topics.byKind[kind];
+    try {
+      const result = await this.deps.router.publish(topic, data, {
+        allowPublishToZeroTopicPeers: options.onlyIfHeard !== true,
+      });
+      return result.recipients.map((peer) => peer.toString());
+    } catch (error) {
+      if ((error as Error).message === "PublishError.NoPeersSubscribedToTopic") return [];
+      throw error;
+    }
   }
 
   subscribers(kind: GossipKind): PeerIdStr[] {

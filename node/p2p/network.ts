@@ -303,8 +303,12 @@ export class Network {
   }
 
   /** Publishes bytes on a topic (see Gossip.publish); returns the peers it was sent to. */
-  publish(kind: GossipKind, data: Uint8Array): Promise<PeerIdStr[]> {
-    return this.#gossip.publish(kind, data);
+  publish(
+    kind: GossipKind,
+    data: Uint8Array,
+    options?: { readonly onlyIfHeard?: boolean },
+  ): Promise<PeerIdStr[]> {
+    return this.#gossip.publish(kind, data, options);
   }
 
   /** Peers subscribed to a topic, as far as we know. */

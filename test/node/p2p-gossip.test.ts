@@ -233,3 +233,29 @@ t.test("a dead outbound gossip stream is replaced on the next heartbeat", async 
   await waitFor("delivered", () => got.length === 1);
   t.same(got, ["after repair"]);
 });
+
+t.test(
+  "a publish onlyIfHeard that reaches nobody can be repeated once a peer is there",
+  async (t) => {
+    const a = await startNetwork({ key: 1 });
+    t.teardown(() => a.stop());
+    const b = await startNetwork({ key: 2 });
+    t.teardown(() => b.stop());
+    const atB = collect(b, "tx");
+    const tx = bytesOf("a transaction submitted before any peer");
+    t.same(await a.publish("tx", tx, { onlyIfHeard: true }), [], "nobody to send to");
+
+    await link(a, b);
+    t.same(await a.publish("tx", tx, { onlyIfHeard: true }), [b.peerId], "the repeat is sent");
+    await waitFor("b got it", () => atB.length === 1);
+    t.same(atB, [{ text: fromUtf8(tx), from: a.peerId }]);
+
+    // A plain publish to nobody enters the seen cache: its repeat is dropped as a duplicate.
+    const c = await startNetwork({ key: 3 });
+    t.teardown(() => c.stop());
+    const plain = bytesOf("published to nobody the plain way");
+    t.same(await c.publish("tx", plain), []);
+    await link(c, b);
+    t.same(await c.publish("tx", plain), [], "a repeat of seen bytes reaches nobody");
+  },
+);
