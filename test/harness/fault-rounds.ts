@@ -2,8 +2,9 @@
 // transaction load: SIGKILL and restart of validators, followers and the meter oracle (when the
 // run has one, test/harness/testnet-oracle.ts), 2/2 splits, a cut-off validator, flapping links
 // and slow, lossy links. After each round every node must pass the height the network had
-// before it, and the oracle must be running and serving its status. The load remembers every transaction it saw committed, so
-// a run can check at the end that each is still committed, at the same height, on every node.
+// before it, and the oracle must be running and serving its status. The load remembers every
+// transaction it saw committed, so a run can check at the end that each is still committed, at
+// the same height, on every node.
 // Used by test/network/fault-rounds.test.ts (a few rounds) and `npm run faults` (many).
 import { addressOf, toChecksumAddress } from "../../lib/address.js";
 import { to0x } from "../../lib/bytes.js";
@@ -58,9 +59,8 @@ export async function runFaultRounds(
   net: Testnet,
   options: FaultRoundOptions,
 ): Promise<FaultFigures> {
-  const { random } = options;
+  const { random, oracle } = options;
   const all = net.nodes.map((n) => n.name);
-  const { oracle } = options;
   const kinds = (options.kinds ?? FAULT_KINDS).filter(
     (k) =>
       (k !== "kill-follower" || net.followers.length > 0) &&

@@ -3,10 +3,10 @@
 //                     [--oracle-meters N] [--oracle-node NAME] [--seed S]
 // A meter oracle (`wattcap oracle start`, test/harness/testnet-oracle.ts) relays N simulated
 // meters (default 4; 0: no oracle) to one node's RPC (default v0's: see docs/guarantees.md
-// "Limits" for what goes wrong through a follower). Each
-// round SIGKILLs and restarts a validator, a follower or the oracle, splits the validators in
-// halves, cuts one off, flaps links or makes every link slow and lossy
-// (test/harness/fault-rounds.ts), while transactions flow in. It stops after N rounds or S
+// "Limits" for what goes wrong through a follower). Each round SIGKILLs and restarts a
+// validator, a follower or the oracle, splits the validators in halves, cuts one off, flaps
+// links or makes every link slow and lossy (test/harness/fault-rounds.ts), while transactions
+// flow in. It stops after N rounds or S
 // seconds, whichever comes first. Exits 0 when the network recovered from every round, every
 // node stored the same chain, no validator signed two different votes for one step, no
 // committed transaction was lost, and every meter snapshot up to the end of the rounds is on
