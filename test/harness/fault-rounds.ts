@@ -1,18 +1,22 @@
 // Randomised fault rounds over a fault-layer testnet (Testnet with faults: true), under a steady
-// transaction load: SIGKILL and restart of validators and followers, 2/2 splits, a cut-off
-// validator, flapping links and slow, lossy links. After each round every node must pass the
-// height the network had before it. The load remembers every transaction it saw committed, so
-// a run can check at the end that each is still committed, at the same height, on every node.
+// transaction load: SIGKILL and restart of validators, followers and the meter oracle (when the
+// run has one, test/harness/testnet-oracle.ts), 2/2 splits, a cut-off validator, flapping links
+// and slow, lossy links. After each round every node must pass the height the network had
+// before it, and the oracle must be running and serving its status. The load remembers every
+// transaction it saw committed, so a run can check at the end that each is still committed, at
+// the same height, on every node.
 // Used by test/network/fault-rounds.test.ts (a few rounds) and `npm run faults` (many).
 import { addressOf, toChecksumAddress } from "../../lib/address.js";
 import { to0x } from "../../lib/bytes.js";
 import { generateSecretKey, publicKeyOf } from "../../lib/keys.js";
 import { buildSignedTx, WattcapClient } from "../../rpc/client/index.js";
+import type { OracleProcess } from "./oracle-process.js";
 import type { Testnet } from "./testnet.js";
 
 export const FAULT_KINDS = [
   "kill-validator",
   "kill-follower",
+  "kill-oracle",
   "split-halves",
   "isolate-validator",
   "flap",
@@ -22,7 +26,7 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface FaultFigures {
   rounds: number;
-  kills: { validator: number; follower: number };
+  kills: { validator: number; follower: number; oracle: number };
   partitionsHealed: number;
   flaps: number;
   lossyRounds: number;
@@ -37,6 +41,8 @@ export interface FaultRoundOptions {
   /** How long every node may take to pass the pre-round height after a round. */
   readonly catchUpMs?: number;
   readonly log?: (line: string) => void;
+  /** The run's meter oracle, started: "kill-oracle" rounds need one. */
+  readonly oracle?: OracleProcess;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -53,14 +59,16 @@ export async function runFaultRounds(
   net: Testnet,
   options: FaultRoundOptions,
 ): Promise<FaultFigures> {
-  const { random } = options;
+  const { random, oracle } = options;
   const all = net.nodes.map((n) => n.name);
   const kinds = (options.kinds ?? FAULT_KINDS).filter(
-    (k) => k !== "kill-follower" || net.followers.length > 0,
+    (k) =>
+      (k !== "kill-follower" || net.followers.length > 0) &&
+      (k !== "kill-oracle" || oracle !== undefined),
   );
   const figures: FaultFigures = {
     rounds: 0,
-    kills: { validator: 0, follower: 0 },
+    kills: { validator: 0, follower: 0, oracle: 0 },
     partitionsHealed: 0,
     flaps: 0,
     lossyRounds: 0,
@@ -80,6 +88,15 @@ export async function runFaultRounds(
         await sleep(Math.floor(random() * 2000));
         net.start(victim);
         figures.kills[role]++;
+        break;
+      }
+      case "kill-oracle": {
+        // Its outbox is its only state: a kill at any moment (mid-batch, mid-write) loses nothing.
+        await sleep(Math.floor(random() * 1500));
+        await oracle?.kill();
+        await sleep(Math.floor(random() * 2000));
+        oracle?.start();
+        figures.kills.oracle++;
         break;
       }
       case "split-halves": {
@@ -122,6 +139,10 @@ export async function runFaultRounds(
       }
     }
     await net.waitForHeight(all, before + 1, options.catchUpMs ?? 60_000);
+    if (oracle !== undefined) {
+      if (!oracle.running) throw new Error(`the oracle exited during round ${round}`);
+      await oracle.waitFor("the oracle's status", () => true, options.catchUpMs ?? 60_000, 200);
+    }
     figures.rounds++;
   }
   return figures;

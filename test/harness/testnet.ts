@@ -94,7 +94,7 @@ export interface Teardownable {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A port the OS just handed out on loopback (free now; taken again only by bad luck). */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);

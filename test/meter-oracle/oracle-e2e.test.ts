@@ -6,10 +6,9 @@
 // oracle's batch in its mempool and started again on its store. The chain must still hold every
 // needed snapshot exactly once, settle the period's consumption to the file's energy, and the
 // oracle must report each refused reading with its code.
-import { type ChildProcess, execFile, fork, spawn } from "node:child_process";
+import { type ChildProcess, execFile, fork } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -23,7 +22,10 @@ import { meterIdHashOf } from "../../meter-oracle/service/config.js";
 import { writeMeterKeyFile } from "../../meter-oracle/service/meter-sign.js";
 import type { OracleStatus } from "../../meter-oracle/service/status.js";
 import { writeKeyFile } from "../../node/home.js";
+import { WattcapClient } from "../../rpc/client/index.js";
 import type { PayloadOf, TxTypeName } from "../../vm/tx/types.js";
+import { acceptedTwice, OracleProcess, readingsOnChain } from "../harness/oracle-process.js";
+import { freePort } from "../harness/testnet.js";
 import { holdSuiteLock } from "../harness/suite-lock.js";
 import { signedTx } from "../node/chain-fixtures.js";
 import type { RpcResponse } from "../rpc/rpc-fixtures.js";
@@ -60,17 +62,6 @@ function februaryWh(): bigint {
     if (start >= FEB_PST && start < MAR_PST) sum += BigInt(m[2] ?? "");
   }
   return sum;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -261,81 +252,34 @@ t.test("file → oracle → chain, through a SIGKILL and a node outage", async (
   await node.auto(true);
 
   // Every reading the chain accepted for a meter, time → register; a time listed twice fails.
+  const client = new WattcapClient({ url: node.url });
   const acceptedReadings = async (meterId: string): Promise<Map<string, bigint>> => {
-    const out = new Map<string, bigint>();
-    const twice: string[] = [];
-    let cursor: string | null = null;
-    do {
-      const page = (await node.call("readings_byMeter", {
-        meterIdHash: to0x(meterIdHashOf(meterId)),
-        cursor,
-        limit: 100,
-      })) as {
-        result: {
-          items: { time: string; registers: string[]; result: string }[];
-          nextCursor: string | null;
-        };
-      };
-      for (const r of page.result.items) {
-        if (r.result !== "accepted") continue;
-        if (out.has(r.time)) twice.push(r.time);
-        out.set(r.time, BigInt(r.registers[0] ?? "0"));
-      }
-      cursor = page.result.nextCursor;
-    } while (cursor !== null);
-    t.same(twice, [], `${meterId}: no snapshot on chain twice`);
-    return out;
+    const readings = await readingsOnChain(client, meterIdHashOf(meterId));
+    t.same(acceptedTwice(readings), [], `${meterId}: no snapshot on chain twice`);
+    return new Map(
+      readings
+        .filter((r) => r.result === "accepted")
+        .map((r) => [r.time, BigInt(r.registers[0] ?? "0")]),
+    );
   };
 
-  const children = new Set<ChildProcess>();
-  t.teardown(() => {
-    for (const c of children) c.kill("SIGKILL");
-  });
-  const startOracle = () => {
-    const child = spawn(
-      process.execPath,
-      [CLI, "oracle", "start", "--config", configFile, "--log-level", "warn"],
-      {
-        stdio: ["ignore", "ignore", "inherit"],
-      },
-    );
-    children.add(child);
-    child.on("exit", () => children.delete(child));
-    return child;
-  };
-  const status = async (): Promise<OracleStatus | undefined> => {
-    try {
-      const response = await fetch(statusUrl);
-      return response.ok ? ((await response.json()) as OracleStatus) : undefined;
-    } catch {
-      return undefined;
-    }
-  };
-  const waitFor = async (
+  const oracleProcess = new OracleProcess(configFile, statusUrl);
+  t.teardown(() => oracleProcess.kill());
+  const waitFor = (
     what: string,
     ok: (s: OracleStatus) => boolean | Promise<boolean>,
     ms = 60_000,
-  ) => {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const s = await status();
-      if (s && (await ok(s))) return s;
-      if (Date.now() > deadline)
-        throw new Error(`timed out waiting for ${what}: ${JSON.stringify(s)}`);
-      await sleep(10);
-    }
-  };
+  ) => oracleProcess.waitFor(what, ok, ms);
 
   // 1. Run, and SIGKILL it with a batch in flight after the first ones settled.
-  let child = startOracle();
+  oracleProcess.start();
   const before = await waitFor(
     "a batch in flight after a few settled",
     (s) =>
       (s.meters.find((m) => m.meterId === meters.signed.id)?.confirmed ?? 0) >= 3 &&
       s.inFlight !== null,
   );
-  child.kill("SIGKILL");
-  await exited(child);
+  await oracleProcess.kill();
   t.ok(before.backlog > 0, "killed with readings still to go");
   // Mid-period, household_get shows the consumption so far: the newest accepted reading's
   // register less the one on the period's opening boundary.
@@ -354,7 +298,7 @@ t.test("file → oracle → chain, through a SIGKILL and a node outage", async (
 
   // 2. Restart; once it is under way, stop making blocks until its next batch is in the node's
   // mempool, and SIGKILL the node: the batch is lost with the mempool.
-  child = startOracle();
+  oracleProcess.start();
   await waitFor(
     "progress after the restart",
     (s) => s.counters.confirmed > before.counters.confirmed,
@@ -390,8 +334,7 @@ t.test("file → oracle → chain, through a SIGKILL and a node outage", async (
   const metrics = await (await fetch(statusUrl.replace("/status", "/metrics"))).text();
   t.match(metrics, /wattcap_oracle_readings_confirmed_total\{result="accepted"\} \d+/);
   t.match(metrics, /wattcap_oracle_backlog 0/);
-  child.kill("SIGTERM");
-  t.equal(await exited(child), 0, "a clean stop on SIGTERM");
+  t.equal(await oracleProcess.stop(), 0, "a clean stop on SIGTERM");
 
   // What the chain holds.
   const energy = februaryWh();
