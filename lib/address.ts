@@ -32,12 +32,30 @@ export function addressOf(publicKey: Uint8Array): Uint8Array {
   return keccak256(point.subarray(1)).slice(32 - ADDRESS_LENGTH);
 }
 
+/**
+ * Checksummed forms already computed, by lower-case hex. An RPC node writes the same few
+ * thousand addresses over and over, and keccak in JavaScript is the dearest part of each; the
+ * map is emptied when full, so it stays small.
+ */
+const checksummed = new Map<string, string>();
+const MAX_CHECKSUMMED = 8192;
+
 /** EIP-55: a hex letter is upper case when the matching nibble of keccak(lower-case hex) ≥ 8. */
 export function toChecksumAddress(address: Uint8Array): string {
   if (!(address instanceof Uint8Array) || address.length !== ADDRESS_LENGTH) {
     throw new AddressError("BAD_LENGTH", `an address is ${ADDRESS_LENGTH} bytes`);
   }
   const hex = toHex(address);
+  let out = checksummed.get(hex);
+  if (out === undefined) {
+    out = checksum(hex);
+    if (checksummed.size >= MAX_CHECKSUMMED) checksummed.clear();
+    checksummed.set(hex, out);
+  }
+  return out;
+}
+
+function checksum(hex: string): string {
   const hash = keccak256(utf8(hex));
   let out = "0x";
   for (let i = 0; i < hex.length; i++) {

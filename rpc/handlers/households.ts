@@ -1,13 +1,9 @@
-// account_get, household_get, household_statement: one address's records at the head.
-import { readU64be } from "../../lib/bytes.js";
-import { decode } from "../../lib/codec.js";
 import type { StateView } from "../../vm/context.js";
-import { keys } from "../../vm/keys.js";
 import type { Household } from "../../vm/model/household.js";
 import { periodOf, phaseAt } from "../../vm/period.js";
 import { boundaryTable } from "../../vm/readings/boundary.js";
 import { householdValues, meterStateTable } from "../../vm/readings/meter-state.js";
-import { CreditHoldingSchema } from "../../vm/settlement/credits.js";
+import { creditsOf } from "../../vm/settlement/credits.js";
 import { weightedWh } from "../../vm/settlement/finalise.js";
 import { capOf, householdPeriodTable, periodPolicy } from "../../vm/settlement/snapshot.js";
 import {
@@ -21,23 +17,16 @@ import { addressJson, bigintJson, optionalJson, toJson } from "../json.js";
 import type { ResultOf, StatementJson } from "../methods.js";
 import { type Handler, headView, parse } from "./context.js";
 
-/** The most vintages account_get lists: credits expire, so a household holds few. */
-const MAX_VINTAGES = 1200;
-
 export const accountGet: Handler<"account_get"> = async (params, { backend }) => {
   const address = parse.address("address", params.address);
   const view = headView(backend);
   const account = view.get(tables.account, address);
-  // Only households hold credits; other accounts skip the range read.
-  const rows = view.get(tables.household, address)
-    ? await backend.state().scan(keys.creditsOf(address), { limit: MAX_VINTAGES })
-    : [];
+  // The household's list of vintages names its holdings: point reads, no range scan.
   let lockedCredits = 0n;
-  const credits = rows.map(([key, value]) => {
-    const holding = decode(CreditHoldingSchema, value);
+  const credits = creditsOf(view, address).map((holding) => {
     lockedCredits += holding.locked;
     return {
-      vintage: bigintJson(readU64be(key, key.length - 8)),
+      vintage: bigintJson(holding.vintage),
       amount: bigintJson(holding.amount),
       locked: bigintJson(holding.locked),
     };

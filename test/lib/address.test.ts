@@ -120,3 +120,22 @@ t.test("checksum round trip; any single case flip is caught", async (t) => {
   );
   t.pass("property held");
 });
+
+t.test("remembered checksums: the same form on every call, past the memo's emptying", (t) => {
+  // More distinct addresses than the memo holds, each asked for twice, far apart.
+  const addresses = Array.from({ length: 9000 }, (_, i) => {
+    const a = new Uint8Array(20);
+    new DataView(a.buffer).setUint32(16, i * 2654435761);
+    a[0] = i % 251;
+    return a;
+  });
+  const first = addresses.map(toChecksumAddress);
+  const second = addresses.map(toChecksumAddress);
+  t.same(second, first);
+  for (const [i, text] of first.entries()) {
+    if (i % 500 !== 0) continue;
+    t.same(parseAddress(text), addresses[i], `${text} parses back`);
+    t.equal(text.toLowerCase(), `0x${toHex(addresses[i]!)}`);
+  }
+  t.end();
+});
