@@ -25,8 +25,8 @@ import { writeKeyFile } from "../../node/home.js";
 import { WattcapClient } from "../../rpc/client/index.js";
 import type { PayloadOf, TxTypeName } from "../../vm/tx/types.js";
 import { acceptedTwice, OracleProcess, readingsOnChain } from "../harness/oracle-process.js";
-import { freePort } from "../harness/testnet.js";
 import { holdSuiteLock } from "../harness/suite-lock.js";
+import { freePort } from "../harness/testnet.js";
 import { signedTx } from "../node/chain-fixtures.js";
 import type { RpcResponse } from "../rpc/rpc-fixtures.js";
 import {
