@@ -235,13 +235,14 @@ export function comparisonCharts(reports: readonly ArmReport[]): Record<string, 
       series: [{ name: "energy saved", values: rows.map((r) => r.savedPercent) }],
     }),
     "utility.svg": barChart({
-      title: "The utility's money on chain over the run",
+      title: "The utility's money over the run: on chain, and the energy sales it lost",
       unit: "currency units",
       categories,
       series: [
         { name: "penalties", values: rows.map((r) => Number(r.penalties) / 1e6) },
         { name: "rebates", values: rows.map((r) => -Number(r.rebates) / 1e6) },
         { name: "buy-backs", values: rows.map((r) => -Number(r.buybacks) / 1e6) },
+        { name: "lost sales at retail", values: rows.map((r) => -Number(r.lostSales) / 1e6) },
       ],
     }),
   };
