@@ -88,6 +88,21 @@ function armOf(mode: string): ArmName {
   );
 }
 
+/**
+ * The options as comparison.json records them: DIR as given (a committed run names no
+ * machine's path), bigints as strings, and neither the logger nor the abort signal.
+ */
+function recordedOptions(o: ScenarioOptions, out: string) {
+  const { say: _say, signal: _signal, ...rest } = o;
+  return {
+    ...rest,
+    out,
+    periodMs: String(o.periodMs),
+    setupMs: String(o.setupMs),
+    behaviour: { ...o.behaviour, retailPrice: String(o.behaviour.retailPrice) },
+  };
+}
+
 export async function run(args: string[]): Promise<number> {
   const parsed = commandArgs("scenario", HINT, USAGE, () => parse(args));
   if (parsed === undefined) return 0;
@@ -140,7 +155,7 @@ export async function run(args: string[]): Promise<number> {
     }
     await writeFile(
       join(options.out, "comparison.json"),
-      `${JSON.stringify({ options: { ...options, say: undefined, periodMs: String(periodMs), setupMs: String(options.setupMs), behaviour: { ...options.behaviour, retailPrice: String(options.behaviour.retailPrice) } }, arms: reports }, null, 2)}\n`,
+      `${JSON.stringify({ options: recordedOptions(options, v.out), arms: reports }, null, 2)}\n`,
     );
   }
   const inconsistent = reports.filter((r) => !r.consistent).map((r) => r.arm);

@@ -45,6 +45,30 @@ export interface DevnetHouseholds {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Pages of the order book the status line reads at most, per side and poll: a household holds
+ * orders on one side only, so this covers the largest devnet (10,000 households).
+ */
+const ORDER_PAGES = 100;
+
+/**
+ * The open orders of one side of u0's book, counted over its pages (200 households' standing
+ * orders alone fill more than one), and the book's last trade price.
+ */
+async function openOrders(client: WattcapClient, side: "buy" | "sell") {
+  let count = 0n;
+  let cursor: string | null = null;
+  let lastPrice: string | null = null;
+  for (let page = 0; page < ORDER_PAGES; page++) {
+    const book = await client.rpc.market_orderBook({ utility: "u0", side, cursor, limit: 100 });
+    count += BigInt(book.items.length);
+    lastPrice = book.lastPrice;
+    cursor = book.nextCursor;
+    if (cursor === null) break;
+  }
+  return { count, lastPrice };
+}
+
 export async function devnetHouseholds(
   dir: string,
   layout: DevnetLayout,
@@ -142,14 +166,14 @@ export async function devnetHouseholds(
     async figures() {
       const [oracles, buys, sells] = await Promise.all([
         client.rpc.oracle_list({ utility: "u0", limit: 100 }),
-        client.rpc.market_orderBook({ utility: "u0", side: "buy", limit: 100 }),
-        client.rpc.market_orderBook({ utility: "u0", side: "sell", limit: 100 }),
+        openOrders(client, "buy"),
+        openOrders(client, "sell"),
       ]);
       const readings = oracles.items.reduce((n, o) => n + BigInt(o.readingsRelayed), 0n);
       const last = sells.lastPrice ?? buys.lastPrice;
       return {
         readings,
-        orders: BigInt(buys.items.length + sells.items.length),
+        orders: buys.count + sells.count,
         ...(last === null ? {} : { lastClearingPrice: BigInt(last) }),
       };
     },

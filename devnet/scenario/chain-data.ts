@@ -14,6 +14,22 @@ export interface ChainPeriod {
   readonly totals: PeriodTotals | null;
   /** Batch-auction clearing prices of the period (micro-units per Wh), in order. */
   readonly auctionPrices: string[];
+  /** The blocks committed while the period was open (from its start to its end). */
+  readonly blocks: PeriodBlocks;
+}
+
+export interface PeriodBlocks {
+  readonly blocks: number;
+  readonly transactions: number;
+  readonly readingBatches: number;
+  /** The period's length, ms: the span these blocks fall in. */
+  readonly ms: string;
+}
+
+interface BlockSummary {
+  readonly time: bigint;
+  readonly transactions: number;
+  readonly readingBatches: number;
 }
 
 export interface ChainBlocks {
@@ -66,20 +82,28 @@ async function auctionsOf(client: WattcapClient) {
   return items.reverse();
 }
 
-async function blocksOf(client: WattcapClient, head: number): Promise<ChainBlocks> {
-  let transactions = 0;
-  let readingBatches = 0;
-  let firstTime = "0";
-  let lastTime = "0";
+async function blocksOf(client: WattcapClient, head: number): Promise<BlockSummary[]> {
+  const blocks: BlockSummary[] = [];
   for (let h = 1; h <= head; h++) {
     const block = await client.rpc.chain_getBlock({ height: String(h) });
     if (block === null) continue;
-    transactions += block.transactions.length;
-    readingBatches += block.transactions.filter((t) => t.typeName === "submitReadings").length;
-    if (h === 1) firstTime = block.header.time;
-    lastTime = block.header.time;
+    blocks.push({
+      time: BigInt(block.header.time),
+      transactions: block.transactions.length,
+      readingBatches: block.transactions.filter((t) => t.typeName === "submitReadings").length,
+    });
   }
-  return { height: head, transactions, readingBatches, firstTime, lastTime };
+  return blocks;
+}
+
+function tally(blocks: readonly BlockSummary[]) {
+  let transactions = 0;
+  let readingBatches = 0;
+  for (const b of blocks) {
+    transactions += b.transactions;
+    readingBatches += b.readingBatches;
+  }
+  return { blocks: blocks.length, transactions, readingBatches };
 }
 
 export async function collectChainData(
@@ -90,6 +114,8 @@ export async function collectChainData(
   months: number,
 ): Promise<ChainData> {
   const auctions = await auctionsOf(client);
+  const head = Number((await client.rpc.chain_status()).height);
+  const blocks = await blocksOf(client, head);
   const periods: ChainPeriod[] = [];
   for (let j = 0; j < months; j++) {
     const k = firstPeriod + BigInt(j);
@@ -97,7 +123,10 @@ export async function collectChainData(
     const auctionPrices = auctions
       .filter((a) => a.period === k.toString() && a.price !== null && a.volume !== "0")
       .map((a) => a.price as string);
-    periods.push({ period: k.toString(), statements, totals, auctionPrices });
+    const { start, end } = await client.rpc.period_get({ utility: "u0", period: k.toString() });
+    const open = blocks.filter((b) => b.time >= BigInt(start) && b.time < BigInt(end));
+    const periodBlocks = { ...tally(open), ms: (BigInt(end) - BigInt(start)).toString() };
+    periods.push({ period: k.toString(), statements, totals, auctionPrices, blocks: periodBlocks });
   }
   let balances = 0n;
   let held = 0n;
@@ -115,10 +144,16 @@ export async function collectChainData(
     const block = await n.client.rpc.chain_getBlock({ height: common.toString() });
     roots[n.name] = block?.header.stateRoot ?? "missing";
   }
-  const head = Number((await client.rpc.chain_status()).height);
+  const all = tally(blocks);
   return {
     periods,
-    blocks: await blocksOf(client, head),
+    blocks: {
+      height: head,
+      transactions: all.transactions,
+      readingBatches: all.readingBatches,
+      firstTime: (blocks[0]?.time ?? 0n).toString(),
+      lastTime: (blocks.at(-1)?.time ?? 0n).toString(),
+    },
     householdBalances: balances.toString(),
     utilityBalance: utility?.balance ?? "0",
     creditsHeld: held.toString(),

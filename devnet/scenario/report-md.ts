@@ -26,9 +26,15 @@ function figureTable(figures: readonly Figure[]): string {
   ].join("\n");
 }
 
+/** " (gain G / pay P)" for a kind, when the report has the counts. */
+function gainPay(b: BillDistribution, kind: string): string {
+  const counts = b.gainPayByKind?.[kind];
+  return counts === undefined ? "" : ` (${counts.gain} gain / ${counts.pay} pay)`;
+}
+
 function billLine(b: BillDistribution): string {
   const kinds = Object.entries(b.meanByKind)
-    .map(([k, v]) => `${k} ${grouped(v)}`)
+    .map(([k, v]) => `${k} ${grouped(v)}${gainPay(b, k)}`)
     .join(", ");
   return (
     `${b.gain} of ${b.households} households gain, ${b.pay} pay, ${b.unchanged} unchanged; ` +
@@ -67,6 +73,13 @@ export function armMarkdown(r: ArmReport): string {
       "",
       `Bills: ${billLine(m.bills)}.`,
       "",
+      ...(m.chain === undefined
+        ? []
+        : [
+            `Chain while the month was open: ${m.chain.blocks} blocks, ${m.chain.transactions} ` +
+              `transactions (${m.chain.readingBatches} reading batches), ${m.chain.txPerSecond} tx/s.`,
+            "",
+          ]),
     );
   }
   const c = r.chain;
@@ -133,6 +146,9 @@ export function comparisonRows(reports: readonly ArmReport[]) {
       rebates: figure(r.total, "rebates paid"),
       buybacks: figure(r.total, "buy-backs paid"),
       utilityNet: figure(r.total, "utility's net revenue (penalties − rebates − buy-backs)"),
+      lostSales: figure(r.total, "utility's lost energy sales at the retail price"),
+      under: figure(r.total, "households under cap"),
+      over: figure(r.total, "households over cap"),
       bills: r.bills,
       consistent: r.consistent,
       prices: r.months.map((m) => {
@@ -154,15 +170,33 @@ export function comparisonMarkdown(
     "",
     ...header,
     "",
-    "| arm | energy saved | saved, kWh | peak-hour saved, kWh | credits minted, kWh | traded, kWh | penalties | rebates | buy-backs | utility net | households gaining / paying | consistent |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    "| arm | energy saved | saved, kWh | peak-hour saved, kWh | under / over cap | credits minted, kWh | traded, kWh | penalties | rebates | buy-backs | utility net | lost sales | households gaining / paying | consistent |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ...rows.map(
       (r) =>
-        `| ${r.title} | ${r.savedPercent.toFixed(2)} % | ${grouped(String(r.savedKWh))} | ${grouped(String(r.peakKWh))} | ${grouped((r.minted / 1000n).toString())} | ${grouped((r.traded / 1000n).toString())} | ${units(r.penalties)} | ${units(r.rebates)} | ${units(r.buybacks)} | ${units(r.utilityNet)} | ${r.bills.gain} / ${r.bills.pay} | ${r.consistent ? "yes" : "NO"} |`,
+        `| ${r.title} | ${r.savedPercent.toFixed(2)} % | ${grouped(String(r.savedKWh))} | ${grouped(String(r.peakKWh))} | ${r.under} / ${r.over} | ${grouped((r.minted / 1000n).toString())} | ${grouped((r.traded / 1000n).toString())} | ${units(r.penalties)} | ${units(r.rebates)} | ${units(r.buybacks)} | ${units(r.utilityNet)} | ${units(r.lostSales)} | ${r.bills.gain} / ${r.bills.pay} | ${r.consistent ? "yes" : "NO"} |`,
     ),
     "",
-    "Money in whole currency units (10^6 micro-units). Utility net = penalties − rebates − buy-backs",
-    "received on chain (its lost energy sales are in each arm's report).",
+    "Money in whole currency units (10^6 micro-units). Under / over cap counts household-months.",
+    "Utility net = penalties − rebates − buy-backs received on chain; lost sales = energy saved at",
+    "the retail tariff (revenue the utility no longer bills, before the supply cost it avoids).",
+    "",
+    "Energy saved per month (% of business as usual; households under / over cap):",
+    "",
+    `| arm | ${(reports[0]?.months ?? []).map((m, j) => `month ${j + 1} (${MONTHS[m.calendarMonth]})`).join(" | ")} |`,
+    `| --- |${(reports[0]?.months ?? []).map(() => " ---: |").join("")}`,
+    ...reports.map(
+      (r) =>
+        `| ${r.title} | ${r.months
+          .map((m) => {
+            const saved = percent(
+              figure(m.figures, "energy saved vs business as usual"),
+              figure(m.figures, "business-as-usual consumption"),
+            );
+            return `${saved.toFixed(2)} % (${figure(m.figures, "households under cap")} / ${figure(m.figures, "households over cap")})`;
+          })
+          .join(" | ")} |`,
+    ),
     "",
     "Average trade price per month (micro-units per Wh; 0: no trade):",
     "",
@@ -178,7 +212,7 @@ export function comparisonMarkdown(
         `| ${r.title} | ${grouped(r.bills.min)} | ${grouped(r.bills.p10)} | ${grouped(r.bills.median)} | ${grouped(r.bills.p90)} | ${grouped(r.bills.max)} | ${Object.entries(
           r.bills.meanByKind,
         )
-          .map(([k, v]) => `${k} ${grouped(v)}`)
+          .map(([k, v]) => `${k} ${grouped(v)}${gainPay(r.bills, k)}`)
           .join(", ")} |`,
     ),
     "",
@@ -201,13 +235,14 @@ export function comparisonCharts(reports: readonly ArmReport[]): Record<string, 
       series: [{ name: "energy saved", values: rows.map((r) => r.savedPercent) }],
     }),
     "utility.svg": barChart({
-      title: "The utility's money on chain over the run",
+      title: "The utility's money over the run: on chain, and the energy sales it lost",
       unit: "currency units",
       categories,
       series: [
         { name: "penalties", values: rows.map((r) => Number(r.penalties) / 1e6) },
         { name: "rebates", values: rows.map((r) => -Number(r.rebates) / 1e6) },
         { name: "buy-backs", values: rows.map((r) => -Number(r.buybacks) / 1e6) },
+        { name: "lost sales at retail", values: rows.map((r) => -Number(r.lostSales) / 1e6) },
       ],
     }),
   };

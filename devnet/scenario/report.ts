@@ -4,7 +4,7 @@
 // those only the simulator knows (business as usual, peak hours) are marked as such. Pure:
 // all inputs are data, all integers are bigint, emitted as decimal strings.
 import type { HouseholdKind } from "../behaviour.js";
-import type { ChainData, Statement } from "./chain-data.js";
+import type { ChainData, ChainPeriod, Statement } from "./chain-data.js";
 
 /** One household's month as the simulator has it. */
 export interface SimHousehold {
@@ -50,6 +50,8 @@ export interface BillDistribution {
   readonly p90: string;
   readonly max: string;
   readonly meanByKind: Record<string, string>;
+  /** Per kind: households better off and worse off (absent in reports of earlier versions). */
+  readonly gainPayByKind?: Record<string, { readonly gain: number; readonly pay: number }>;
 }
 
 export interface MonthReport {
@@ -59,6 +61,16 @@ export interface MonthReport {
   readonly figures: Figure[];
   readonly clearingPrices: string[];
   readonly bills: BillDistribution;
+  /** Absent in reports kept from versions before it was recorded. */
+  readonly chain?: MonthChain;
+}
+
+/** The chain's work while a month was open (from its start to its end). */
+export interface MonthChain {
+  readonly blocks: number;
+  readonly transactions: number;
+  readonly readingBatches: number;
+  readonly txPerSecond: string;
 }
 
 export interface ArmReport {
@@ -137,10 +149,15 @@ export function billDistribution(
 ): BillDistribution {
   const sorted = changes.map((c) => c.change).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const meanByKind: Record<string, string> = {};
+  const gainPayByKind: Record<string, { gain: number; pay: number }> = {};
   for (const kind of ["responder", "free-rider", "rebounder"] as const) {
     const of = changes.filter((c) => c.kind === kind);
-    if (of.length > 0)
-      meanByKind[kind] = (sum(of.map((c) => c.change)) / BigInt(of.length)).toString();
+    if (of.length === 0) continue;
+    meanByKind[kind] = (sum(of.map((c) => c.change)) / BigInt(of.length)).toString();
+    gainPayByKind[kind] = {
+      gain: of.filter((c) => c.change < 0n).length,
+      pay: of.filter((c) => c.change > 0n).length,
+    };
   }
   return {
     households: changes.length,
@@ -153,10 +170,12 @@ export function billDistribution(
     p90: quantile(sorted, 0.9).toString(),
     max: quantile(sorted, 1).toString(),
     meanByKind,
+    gainPayByKind,
   };
 }
 
-function monthFigures(sim: SimMonth, statements: readonly Statement[], retail: bigint) {
+function monthFigures(sim: SimMonth, period: ChainPeriod | undefined, retail: bigint) {
+  const statements = period?.statements ?? [];
   const byAddress = new Map(statements.map((s) => [s.household, s]));
   const rows = sim.households.map((h) => ({ h, s: byAddress.get(h.address) }));
   const settled = rows.filter((r) => r.s?.status === "settled");
@@ -212,6 +231,8 @@ function monthFigures(sim: SimMonth, statements: readonly Statement[], retail: b
     chainOnly("credits surrendered", "Wh", sum(settled.map((r) => BigInt(r.s!.surrendered)))),
     chainOnly("credits rebated", "Wh", sum(settled.map((r) => BigInt(r.s!.rebate.qty)))),
     chainOnly("credits bought back", "Wh", sum(settled.map((r) => BigInt(r.s!.buyback.qty)))),
+    // Credits of this vintage that reached the end of their lifetime (bought back or not).
+    chainOnly("credits expired", "Wh", BigInt(period?.totals?.creditsExpired ?? "0")),
     chainOnly("uncovered obligations", "Wh", sum(settled.map((r) => BigInt(r.s!.uncovered)))),
     chainOnly("penalties", "micro-units", penalties),
     chainOnly("rebates paid", "micro-units", rebates),
@@ -233,6 +254,18 @@ function monthFigures(sim: SimMonth, statements: readonly Statement[], retail: b
     change: (BigInt(s?.settledConsumption ?? h.usual) - h.usual) * retail - (s ? chainGain(s) : 0n),
   }));
   return { figures, changes };
+}
+
+/** Blocks and transactions committed while the month was open, and their rate. */
+function monthChain(period: ChainPeriod | undefined): MonthChain {
+  const b = period?.blocks ?? { blocks: 0, transactions: 0, readingBatches: 0, ms: "0" };
+  const ms = Number(b.ms);
+  return {
+    blocks: b.blocks,
+    transactions: b.transactions,
+    readingBatches: b.readingBatches,
+    txPerSecond: ms > 0 ? ((b.transactions * 1000) / ms).toFixed(2) : "0",
+  };
 }
 
 /** Adds figures of the same name across months (all are sums). */
@@ -271,7 +304,7 @@ export function armReport(input: {
   const perHousehold = new Map<string, { kind: HouseholdKind; change: bigint }>();
   const months: MonthReport[] = input.sim.map((sim) => {
     const period = chain.periods.find((p) => p.period === sim.period.toString());
-    const { figures, changes } = monthFigures(sim, period?.statements ?? [], retailPrice);
+    const { figures, changes } = monthFigures(sim, period, retailPrice);
     for (const [i, c] of changes.entries()) {
       const address = sim.households[i]!.address;
       const before = perHousehold.get(address);
@@ -284,6 +317,7 @@ export function armReport(input: {
       figures,
       clearingPrices: period?.auctionPrices ?? [],
       bills: billDistribution(changes),
+      chain: monthChain(period),
     };
   });
   const total = totalOf(months.map((m) => m.figures));

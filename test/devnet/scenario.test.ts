@@ -27,7 +27,7 @@ t.test("20 households, one month, four validators", async (t) => {
     basePort: 29_600,
     rpcPort: 29_545,
     startMonth: 1,
-    setupMs: 25_000n,
+    setupMs: 15_000n,
     behaviour: DEFAULT_BEHAVIOUR,
     say: (line) => t.comment(line),
   };
