@@ -10,6 +10,14 @@ export function toHex(bytes: Uint8Array): string {
   return out;
 }
 
+/**
+ * The bytes as a string of one char (U+0000-U+00FF) per byte: the cheapest Map key for short
+ * byte strings, and strings compare by code unit, so these order exactly as the bytes do.
+ */
+export function byteString(bytes: Uint8Array): string {
+  return String.fromCharCode.apply(null, bytes as unknown as number[]);
+}
+
 /** Hex with a `0x` prefix, the form the RPC and the explorer show. */
 export function to0x(bytes: Uint8Array): string {
   return `0x${toHex(bytes)}`;

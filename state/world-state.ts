@@ -2,7 +2,15 @@
 // values, which answers point reads with one getSync and prefix queries with one range scan,
 // and the Jellyfish tree, which commits to the same key/value set at every kept version and
 // proves it. Both are written by the same batch, so they never disagree on disk.
-import { compareBytes, concatBytes, toHex, u64be } from "../lib/bytes.js";
+//
+// Point reads of the head go through a bounded cache of its values (absences included): blocks
+// read the same records again and again (the utility and its policy, the totals, the households
+// that trade and are read), and a hit spares a LevelDB read, and gives back the same bytes
+// object, which lets the vm's decoded-record memo (vm/context.ts) serve it too. The cache is
+// changed only by committed(), with the changes of a batch once it is on disk, so it always
+// holds the values the flat key space holds.
+import { byteString, compareBytes, concatBytes, toHex, u64be } from "../lib/bytes.js";
+import { BoundedMap } from "./bounded-map.js";
 import { buckets } from "./buckets.js";
 import type { Db, WriteBatch } from "./db.js";
 import { StoreError } from "./errors.js";
@@ -42,23 +50,61 @@ function guarded<T>(what: string, run: () => T): T {
   }
 }
 
+/** Head values cached by default: some 40 MB at most for records of the usual few hundred bytes. */
+export const DEFAULT_VALUE_CACHE = 1 << 17;
+
+export interface WorldStateOptions {
+  /** How many head values (and absences) to keep in memory; 0 turns the cache off. */
+  readonly valueCacheSize?: number;
+}
+
 export class WorldState {
   private readonly tree: JellyfishTree;
   /** The flat key space at the head. */
   readonly head: StateReader;
   /** Every version below this is pruned on disk; unknown until the first prune. */
   private prunedBelow: bigint | undefined;
+  /** Head values by byteString(key); null records a key the head does not hold. */
+  private values: BoundedMap<Uint8Array | null>;
 
-  constructor(private readonly db: Db) {
+  constructor(
+    private readonly db: Db,
+    options: WorldStateOptions = {},
+  ) {
     const nodes: NodeReader = {
       getNode: (nodeKey) => db.getSync(concatBytes(NODE, nodeKey)),
       getRoot: (version) => db.getSync(concatBytes(ROOT, u64be(version))),
     };
     this.tree = new JellyfishTree(nodes);
+    this.values = new BoundedMap(options.valueCacheSize ?? DEFAULT_VALUE_CACHE);
     this.head = {
-      get: (key) => db.getSync(concatBytes(STATE, key)),
+      get: (key) => this.get(key),
       scan: (prefix, options) => this.scan(prefix, options),
     };
+  }
+
+  private get(key: Uint8Array): Uint8Array | undefined {
+    const id = byteString(key);
+    const cached = this.values.get(id);
+    if (cached !== undefined) return cached ?? undefined;
+    const value = this.db.getSync(concatBytes(STATE, key));
+    this.values.set(id, value ?? null);
+    return value;
+  }
+
+  /**
+   * Records that a batch with write(batch, changes, …) is on disk. The values are copied: the
+   * caller's arrays may be views into larger buffers, or be reused.
+   */
+  committed(changes: readonly Change[]): void {
+    for (const [key, value] of changes) {
+      this.values.set(byteString(key), value === undefined ? null : value.slice());
+    }
+  }
+
+  /** Empties the value cache for good, so reads after the store closes reach the database. */
+  close(): void {
+    this.values = new BoundedMap(0);
   }
 
   /** The tree writes that take the state at `base` to `version`; nothing is written. */

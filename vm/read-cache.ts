@@ -4,14 +4,10 @@
 // gives the same answer without another trip to the database. Scans are asynchronous page reads
 // on LevelDB, the dearest reads the vm makes. Lives for one block only: nothing is kept across
 // blocks, so memory grows with what one block reads.
+import { byteString as id } from "../lib/bytes.js";
 import type { ScanOptions, StateReader } from "../state/overlay.js";
 
 type Entries = Array<readonly [Uint8Array, Uint8Array]>;
-
-/** A key as a string of one char per byte: cheaper to build than hex, and as unique. */
-function id(key: Uint8Array): string {
-  return String.fromCharCode.apply(null, key as unknown as number[]);
-}
 
 export class BlockReadCache implements StateReader {
   private readonly values = new Map<string, Uint8Array | undefined>();
