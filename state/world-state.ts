@@ -14,7 +14,7 @@ import { BoundedMap } from "./bounded-map.js";
 import { buckets } from "./buckets.js";
 import type { Db, WriteBatch } from "./db.js";
 import { StoreError } from "./errors.js";
-import type { Change, ScanOptions, StateReader } from "./overlay.js";
+import type { Change, KeyedStateReader, ScanOptions } from "./overlay.js";
 import { prefixEnd } from "./repository.js";
 import type { SmtProof } from "./smt/proof.js";
 import { decodeStaleList, encodeStaleList } from "./smt/prune.js";
@@ -61,7 +61,7 @@ export interface WorldStateOptions {
 export class WorldState {
   private readonly tree: JellyfishTree;
   /** The flat key space at the head. */
-  readonly head: StateReader;
+  readonly head: KeyedStateReader;
   /** Every version below this is pruned on disk; unknown until the first prune. */
   private prunedBelow: bigint | undefined;
   /** Head values by byteString(key); null records a key the head does not hold. */
@@ -78,13 +78,13 @@ export class WorldState {
     this.tree = new JellyfishTree(nodes);
     this.values = new BoundedMap(options.valueCacheSize ?? DEFAULT_VALUE_CACHE);
     this.head = {
-      get: (key) => this.get(key),
+      get: (key) => this.get(byteString(key), key),
+      getKeyed: (id, key) => this.get(id, key),
       scan: (prefix, options) => this.scan(prefix, options),
     };
   }
 
-  private get(key: Uint8Array): Uint8Array | undefined {
-    const id = byteString(key);
+  private get(id: string, key: Uint8Array): Uint8Array | undefined {
     const cached = this.values.get(id);
     if (cached !== undefined) return cached ?? undefined;
     const value = this.db.getSync(concatBytes(STATE, key));
