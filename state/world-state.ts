@@ -8,13 +8,15 @@
 // that trade and are read), and a hit spares a LevelDB read, and gives back the same bytes
 // object, which lets the vm's decoded-record memo (vm/context.ts) serve it too. The cache is
 // changed only by committed(), with the changes of a batch once it is on disk, so it always
-// holds the values the flat key space holds.
+// holds the values the flat key space holds. Whole-prefix scans are cached the same way, and
+// kept up to date entry by entry (state/range-cache.ts).
 import { byteString, compareBytes, concatBytes, toHex, u64be } from "../lib/bytes.js";
 import { BoundedMap } from "./bounded-map.js";
 import { buckets } from "./buckets.js";
 import type { Db, WriteBatch } from "./db.js";
 import { StoreError } from "./errors.js";
 import type { Change, KeyedStateReader, ScanOptions } from "./overlay.js";
+import { RangeCache } from "./range-cache.js";
 import { prefixEnd } from "./repository.js";
 import type { SmtProof } from "./smt/proof.js";
 import { decodeStaleList, encodeStaleList } from "./smt/prune.js";
@@ -54,7 +56,10 @@ function guarded<T>(what: string, run: () => T): T {
 export const DEFAULT_VALUE_CACHE = 1 << 17;
 
 export interface WorldStateOptions {
-  /** How many head values (and absences) to keep in memory; 0 turns the cache off. */
+  /**
+   * How many head values (and absences) to keep in memory, and as many entries of whole-prefix
+   * scans; 0 turns both caches off.
+   */
   readonly valueCacheSize?: number;
 }
 
@@ -66,6 +71,9 @@ export class WorldState {
   private prunedBelow: bigint | undefined;
   /** Head values by byteString(key); null records a key the head does not hold. */
   private values: BoundedMap<Uint8Array | null>;
+  private ranges: RangeCache;
+  /** Counts commits, so a scan that a commit overtook is not cached. */
+  private generation = 0;
 
   constructor(
     private readonly db: Db,
@@ -76,7 +84,9 @@ export class WorldState {
       getRoot: (version) => db.getSync(concatBytes(ROOT, u64be(version))),
     };
     this.tree = new JellyfishTree(nodes);
-    this.values = new BoundedMap(options.valueCacheSize ?? DEFAULT_VALUE_CACHE);
+    const cacheSize = options.valueCacheSize ?? DEFAULT_VALUE_CACHE;
+    this.values = new BoundedMap(cacheSize);
+    this.ranges = new RangeCache(cacheSize);
     this.head = {
       get: (key) => this.get(byteString(key), key),
       getKeyed: (id, key) => this.get(id, key),
@@ -97,14 +107,19 @@ export class WorldState {
    * caller's arrays may be views into larger buffers, or be reused.
    */
   committed(changes: readonly Change[]): void {
+    this.generation++;
     for (const [key, value] of changes) {
-      this.values.set(byteString(key), value === undefined ? null : value.slice());
+      const id = byteString(key);
+      const own = value?.slice();
+      this.values.set(id, own ?? null);
+      this.ranges.apply(id, key, own);
     }
   }
 
-  /** Empties the value cache for good, so reads after the store closes reach the database. */
+  /** Empties the caches for good, so reads after the store closes reach the database. */
   close(): void {
     this.values = new BoundedMap(0);
+    this.ranges = new RangeCache(0);
   }
 
   /** The tree writes that take the state at `base` to `version`; nothing is written. */
@@ -214,6 +229,17 @@ export class WorldState {
   ): Promise<Array<readonly [Uint8Array, Uint8Array]>> {
     const { after, limit } = options;
     if (limit !== undefined && !(limit > 0)) return [];
+    const prefixId = byteString(prefix);
+    const whole = after === undefined && (limit === undefined || !Number.isFinite(limit));
+    if (limit === undefined || Number.isSafeInteger(limit) || whole) {
+      const cached = this.ranges.scan(
+        prefixId,
+        after === undefined ? undefined : byteString(after),
+        limit ?? Number.POSITIVE_INFINITY,
+      );
+      if (cached !== undefined) return cached;
+    }
+    const generation = this.generation;
     const from = concatBytes(STATE, prefix);
     const lower =
       after !== undefined && compareBytes(after, prefix) >= 0
@@ -224,6 +250,8 @@ export class WorldState {
       lt: prefixEnd(from)!,
       ...(limit === undefined || !Number.isFinite(limit) ? {} : { limit }),
     });
-    return entries.map(([key, value]) => [key.subarray(1), value] as const);
+    const out = entries.map(([key, value]) => [key.subarray(1), value] as const);
+    if (whole && generation === this.generation) this.ranges.put(prefixId, out);
+    return out;
   }
 }

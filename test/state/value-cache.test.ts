@@ -1,9 +1,10 @@
-// The head's value cache (state/world-state.ts) must be invisible: a store with it, one whose
-// cache is so small it keeps evicting, and one without it read the same values after every
-// commit, absences included, and agree with a model of the state.
+// The head's value and range caches (state/world-state.ts, state/range-cache.ts) must be
+// invisible: a store with them, one whose caches are so small they keep evicting, and one without
+// them read the same values and scan the same entries after every commit, absences included,
+// and agree with a model of the state.
 import fc from "fast-check";
 import t from "tap";
-import { toHex, utf8 } from "../../lib/bytes.js";
+import { byteString, toHex, utf8 } from "../../lib/bytes.js";
 import { BoundedMap } from "../../state/bounded-map.js";
 import type { Change } from "../../state/overlay.js";
 import { Store } from "../../state/store.js";
@@ -13,6 +14,28 @@ import { tempDir } from "./fixtures/temp.js";
 const KEYS = 24;
 const keyOf = (k: number) => utf8(`key${k}`);
 const show = (v: Uint8Array | undefined) => (v === undefined ? "absent" : toHex(v));
+const showAll = (entries: ReadonlyArray<readonly [Uint8Array, Uint8Array]>) =>
+  entries.map(([k, v]) => `${toHex(k)}=${toHex(v)}`).join(",");
+
+/** The model's scan: keys under `prefix`, strictly after `after` when not below it, `limit`. */
+function modelScan(
+  model: Map<string, Uint8Array>,
+  prefix: Uint8Array,
+  after: Uint8Array | undefined,
+  limit: number | undefined,
+): string {
+  const p = byteString(prefix);
+  const a = after === undefined ? undefined : byteString(after);
+  const keys = [...model.keys()]
+    .map((hex) => Uint8Array.from(Buffer.from(hex, "hex")))
+    .filter((k) => {
+      const id = byteString(k);
+      return id.startsWith(p) && (a === undefined || a < p || id > a);
+    })
+    .sort((x, y) => (byteString(x) < byteString(y) ? -1 : 1))
+    .slice(0, limit);
+  return showAll(keys.map((k) => [k, model.get(toHex(k))!] as const));
+}
 
 t.test(
   "BoundedMap keeps its newer half when full; below capacity 2 it holds nothing",
@@ -45,11 +68,18 @@ t.test("cached, evicting and uncached stores read the same head values (property
     fc.integer({ min: 0, max: KEYS - 1 }).map(keyOf),
     fc.option(fc.uint8Array({ minLength: 0, maxLength: 6 }), { nil: undefined, freq: 4 }),
   );
+  const scanArb = fc.record({
+    // "key" is every key's prefix, "key1" that of key1 and key10-key19.
+    prefix: fc.constantFrom("key", "key1", "key2", "k", "x").map(utf8),
+    after: fc.option(fc.integer({ min: 0, max: KEYS - 1 }).map(keyOf), { nil: undefined }),
+    limit: fc.option(fc.integer({ min: 0, max: 5 }), { nil: undefined }),
+  });
   const blockArb = fc.record({
     writes: fc.array(writeArb, { maxLength: 10 }),
-    // Keys read before the block commits, so the cache holds them (or their absence) when
-    // the commit changes them.
+    // Keys read and ranges scanned before the block commits, so the caches hold them (or
+    // their absence) when the commit changes them.
     reads: fc.array(fc.integer({ min: 0, max: KEYS - 1 }), { maxLength: 10 }),
+    scans: fc.array(scanArb, { maxLength: 4 }),
   });
   const property = fc.asyncProperty(
     fc.array(blockArb, { minLength: 1, maxLength: 6 }),
@@ -61,8 +91,10 @@ t.test("cached, evicting and uncached stores read the same head values (property
       );
       const model = new Map<string, Uint8Array>();
       try {
-        for (const [i, { writes, reads }] of blocks.entries()) {
+        for (const [i, { writes, reads, scans }] of blocks.entries()) {
           for (const k of reads) for (const store of stores) store.state().get(keyOf(k));
+          for (const { prefix } of scans)
+            for (const store of stores) await store.state().scan(prefix);
           for (const store of stores) {
             await commitHeight(store, BigInt(i + 1), writes as Change[]);
           }
@@ -75,6 +107,13 @@ t.test("cached, evicting and uncached stores read the same head values (property
             for (const [s, store] of stores.entries()) {
               const got = show(store.state().get(keyOf(k)));
               if (got !== want) throw new Error(`store ${s}, key${k}: ${got}, want ${want}`);
+            }
+          }
+          for (const { prefix, after, limit } of scans) {
+            const want = modelScan(model, prefix, after, limit);
+            for (const [s, store] of stores.entries()) {
+              const got = showAll(await store.state().scan(prefix, { after, limit }));
+              if (got !== want) throw new Error(`store ${s}, scan: ${got}, want ${want}`);
             }
           }
         }
