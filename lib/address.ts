@@ -1,9 +1,9 @@
 // Account addresses, derived the way Ethereum derives them (DESIGN.md §4) so wallets and
 // explorers show a familiar form: the last 20 bytes of keccak-256 of the uncompressed public key
 // without its 0x04 prefix, written as 0x-hex with the EIP-55 mixed-case checksum.
-import { fromHex, toHex, utf8 } from "./bytes.js";
+import { byteString, fromHex, toHex, utf8 } from "./bytes.js";
 import { keccak256 } from "./hash.js";
-import { uncompressedPublicKey } from "./keys.js";
+import { LruCache, PUBLIC_KEY_LENGTH, uncompressedPublicKey } from "./keys.js";
 
 export const ADDRESS_LENGTH = 20;
 
@@ -24,12 +24,25 @@ export class AddressError extends Error {
   }
 }
 
+// Every transaction's signer address is derived from its key, and keccak-256 in JS costs some
+// 10-20 µs: about as much as executing a simple transaction. The same few thousand keys sign
+// almost everything, so the addresses of valid keys are memoised, as their points are.
+const addresses = new LruCache<Uint8Array>(8192);
+
 export function addressOf(publicKey: Uint8Array): Uint8Array {
+  const id =
+    publicKey instanceof Uint8Array && publicKey.length === PUBLIC_KEY_LENGTH
+      ? byteString(publicKey)
+      : undefined;
+  const cached = id === undefined ? undefined : addresses.get(id);
+  if (cached) return cached.slice();
   const point = uncompressedPublicKey(publicKey);
-  if (!point) {
+  if (!point || id === undefined) {
     throw new AddressError("BAD_PUBLIC_KEY", "not a valid 33-byte compressed secp256k1 key");
   }
-  return keccak256(point.subarray(1)).slice(32 - ADDRESS_LENGTH);
+  const address = keccak256(point.subarray(1)).slice(32 - ADDRESS_LENGTH);
+  addresses.set(id, address);
+  return address.slice();
 }
 
 /**

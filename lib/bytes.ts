@@ -10,6 +10,14 @@ export function toHex(bytes: Uint8Array): string {
   return out;
 }
 
+/**
+ * The bytes as a string of one char (U+0000-U+00FF) per byte: the cheapest Map key for short
+ * byte strings, and strings compare by code unit, so these order exactly as the bytes do.
+ */
+export function byteString(bytes: Uint8Array): string {
+  return String.fromCharCode.apply(null, bytes as unknown as number[]);
+}
+
 /** Hex with a `0x` prefix, the form the RPC and the explorer show. */
 export function to0x(bytes: Uint8Array): string {
   return `0x${toHex(bytes)}`;
@@ -81,12 +89,17 @@ export function asPlain(bytes: Uint8Array): Uint8Array {
     : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+const U64_LIMIT = 1n << 64n;
+// One DataView over scratch bytes: state keys and codecs write u64s by the ten thousand a block,
+// and a DataView per call cost more than the write itself.
+const u64Scratch = new Uint8Array(8);
+const u64View = new DataView(u64Scratch.buffer);
+
 /** Big-endian unsigned 64-bit encoding: sorts like the number in LevelDB keys. */
 export function u64be(value: bigint): Uint8Array {
-  if (value < 0n || value >= 1n << 64n) throw new RangeError("u64 out of range");
-  const out = new Uint8Array(8);
-  new DataView(out.buffer).setBigUint64(0, value);
-  return out;
+  if (value < 0n || value >= U64_LIMIT) throw new RangeError("u64 out of range");
+  u64View.setBigUint64(0, value);
+  return u64Scratch.slice();
 }
 
 export function readU64be(bytes: Uint8Array, offset = 0): bigint {

@@ -2,7 +2,7 @@
 // committed state; its changes give the new root, and the overlay is then committed or dropped.
 // Each transaction runs in a child overlay, so a failed one is undone by discarding the child.
 // Pure: no I/O beyond the reader it wraps.
-import { compareBytes, toHex } from "../lib/bytes.js";
+import { byteString, compareBytes } from "../lib/bytes.js";
 
 export type Change = readonly [key: Uint8Array, value: Uint8Array | undefined];
 
@@ -22,6 +22,21 @@ export interface StateReader {
   ): Promise<Array<readonly [Uint8Array, Uint8Array]>>;
 }
 
+/**
+ * A reader that can also be given the key's byteString, so that a stack of readers (a
+ * transaction's overlay on the block's, on the block's read cache, on the store) builds the
+ * string key once rather than once per layer.
+ */
+export interface KeyedStateReader extends StateReader {
+  /** get(key), where `id` is byteString(key). */
+  getKeyed(id: string, key: Uint8Array): Uint8Array | undefined;
+}
+
+/** Whether `reader` takes byteString keys along (KeyedStateReader). */
+export function isKeyed(reader: StateReader): reader is KeyedStateReader {
+  return typeof (reader as Partial<KeyedStateReader>).getKeyed === "function";
+}
+
 export interface StateWriter extends StateReader {
   set(key: Uint8Array, value: Uint8Array): void;
   delete(key: Uint8Array): void;
@@ -35,15 +50,10 @@ export const emptyState: StateReader = {
 
 interface Write {
   readonly key: Uint8Array;
-  readonly hex: string;
+  /** byteString(key): orders as the key does. */
+  readonly id: string;
   /** undefined records a delete, which must hide the base's value. Rewritten in place. */
   value: Uint8Array | undefined;
-}
-
-function startsWith(key: Uint8Array, prefix: Uint8Array): boolean {
-  if (key.length < prefix.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (key[i] !== prefix[i]) return false;
-  return true;
 }
 
 function sameValue(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
@@ -51,9 +61,9 @@ function sameValue(a: Uint8Array | undefined, b: Uint8Array | undefined): boolea
   return compareBytes(a, b) === 0;
 }
 
-export class StateOverlay implements StateWriter {
-  // Keyed by lowercase hex, whose string order is the keys' byte order, so sorting the hex
-  // strings sorts the keys the way LevelDB does.
+export class StateOverlay implements StateWriter, KeyedStateReader {
+  // Keyed by byteString, whose string order is the keys' byte order, so sorting the strings
+  // sorts the keys the way LevelDB does.
   private readonly writes = new Map<string, Write>();
   // Writes in key order, kept valid as writes arrive: a rewrite changes its entry in place, and
   // new keys wait in `pending` until the next read in order sorts them and merges them in. A
@@ -61,21 +71,31 @@ export class StateOverlay implements StateWriter {
   private sorted: Write[] = [];
   private pending: Write[] = [];
   private parent: StateOverlay | undefined;
+  private readonly keyedBase: KeyedStateReader | undefined;
 
-  constructor(private readonly base: StateReader) {}
+  constructor(private readonly base: StateReader) {
+    this.keyedBase = isKeyed(base) ? base : undefined;
+  }
 
   get(key: Uint8Array): Uint8Array | undefined {
-    const write = this.writes.get(toHex(key));
-    return write ? write.value : this.base.get(key);
+    return this.getKeyed(byteString(key), key);
+  }
+
+  getKeyed(id: string, key: Uint8Array): Uint8Array | undefined {
+    const write = this.writes.get(id);
+    if (write) return write.value;
+    return this.keyedBase ? this.keyedBase.getKeyed(id, key) : this.base.get(key);
   }
 
   // Copies, so a caller reusing its buffers cannot change what the overlay holds.
   set(key: Uint8Array, value: Uint8Array): void {
-    this.record({ key: key.slice(), hex: toHex(key), value: value.slice() });
+    const own = key.slice();
+    this.record(own, byteString(own), value.slice());
   }
 
   delete(key: Uint8Array): void {
-    this.record({ key: key.slice(), hex: toHex(key), value: undefined });
+    const own = key.slice();
+    this.record(own, byteString(own), undefined);
   }
 
   async scan(
@@ -128,7 +148,7 @@ export class StateOverlay implements StateWriter {
   /** Moves this child's writes into its parent; the child is left empty and still usable. */
   mergeIntoParent(): void {
     if (!this.parent) throw new Error("mergeIntoParent: this overlay was not made by child()");
-    for (const write of this.writes.values()) this.parent.record(write);
+    for (const w of this.writes.values()) this.parent.record(w.key, w.id, w.value);
     this.writes.clear();
     this.sorted = [];
     this.pending = [];
@@ -140,34 +160,36 @@ export class StateOverlay implements StateWriter {
    */
   changes(): Change[] {
     const out: Change[] = [];
-    for (const write of this.sortedWrites()) {
-      if (!sameValue(write.value, this.base.get(write.key))) out.push([write.key, write.value]);
+    const base = this.keyedBase;
+    for (const w of this.sortedWrites()) {
+      const before = base ? base.getKeyed(w.id, w.key) : this.base.get(w.key);
+      if (!sameValue(w.value, before)) out.push([w.key, w.value]);
     }
     return out;
   }
 
-  private record(write: Write): void {
-    const existing = this.writes.get(write.hex);
+  private record(key: Uint8Array, id: string, value: Uint8Array | undefined): void {
+    const existing = this.writes.get(id);
     if (existing) {
-      existing.value = write.value;
+      existing.value = value;
       return;
     }
-    const entry = { ...write };
-    this.writes.set(entry.hex, entry);
+    const entry: Write = { key, id, value };
+    this.writes.set(id, entry);
     this.pending.push(entry);
   }
 
   private sortedWrites(): Write[] {
     if (this.pending.length === 0) return this.sorted;
-    const byHex = (a: Write, b: Write) => (a.hex < b.hex ? -1 : a.hex > b.hex ? 1 : 0);
-    const fresh = this.pending.sort(byHex);
+    const byId = (a: Write, b: Write) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+    const fresh = this.pending.sort(byId);
     const old = this.sorted;
     const merged: Write[] = new Array(old.length + fresh.length);
     let i = 0;
     let j = 0;
     for (let k = 0; k < merged.length; k++) {
       merged[k] =
-        j >= fresh.length || (i < old.length && old[i]!.hex < fresh[j]!.hex)
+        j >= fresh.length || (i < old.length && old[i]!.id < fresh[j]!.id)
           ? old[i++]!
           : fresh[j++]!;
     }
@@ -179,22 +201,22 @@ export class StateOverlay implements StateWriter {
   /** Writes under `prefix` with keys strictly after `after` (or all of them), in key order. */
   private writesFrom(prefix: Uint8Array, after: Uint8Array | undefined): Write[] {
     const sorted = this.sortedWrites();
-    const prefixHex = toHex(prefix);
-    const afterHex = after === undefined ? undefined : toHex(after);
-    const strict = afterHex !== undefined && afterHex >= prefixHex;
-    const bound = strict ? afterHex : prefixHex;
+    const prefixId = byteString(prefix);
+    const afterId = after === undefined ? undefined : byteString(after);
+    const strict = afterId !== undefined && afterId >= prefixId;
+    const bound = strict ? afterId : prefixId;
     let lo = 0;
     let hi = sorted.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const hex = sorted[mid]!.hex;
-      if (hex < bound || (strict && hex === bound)) lo = mid + 1;
+      const id = sorted[mid]!.id;
+      if (id < bound || (strict && id === bound)) lo = mid + 1;
       else hi = mid;
     }
     const out: Write[] = [];
     for (let i = lo; i < sorted.length; i++) {
       const write = sorted[i]!;
-      if (!startsWith(write.key, prefix)) break;
+      if (!write.id.startsWith(prefixId)) break;
       out.push(write);
     }
     return out;

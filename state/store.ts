@@ -56,6 +56,11 @@ export interface StoreOptions {
    * Keep at least keepVersions, so that every provable state still has its block's header.
    */
   readonly blockRetention?: number;
+  /**
+   * How many values of the head's state to keep in memory for point reads (world-state.ts);
+   * 0 turns the cache off. Default DEFAULT_VALUE_CACHE.
+   */
+  readonly valueCacheSize?: number;
 }
 
 /** The result of executing a proposal: its state root and the tree writes that produce it. */
@@ -86,6 +91,8 @@ const U64_MAX = (1n << 64n) - 1n;
 function sameChanges(a: readonly Change[], b: readonly Change[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) {
+    // The usual case: the very change computeStateRoot was given (issued keeps the entries).
+    if (a[i] === b[i]) continue;
     const [ka, va] = a[i]!;
     const [kb, vb] = b[i]!;
     if (!equalBytes(ka, kb)) return false;
@@ -113,9 +120,10 @@ export class Store {
     readonly db: Db,
     private readonly keepVersions: number,
     private readonly blockRetention: number,
+    valueCacheSize: number | undefined,
   ) {
     this.chain = new ChainStore(db);
-    this.world = new WorldState(db);
+    this.world = new WorldState(db, { valueCacheSize });
     this.heads = new Repository(db, buckets.meta, metaKey, schemaCodec(HeadSchema));
     this.formats = new Repository(db, buckets.meta, metaKey, schemaCodec(FormatSchema));
   }
@@ -134,9 +142,13 @@ export class Store {
     if (!Number.isSafeInteger(retention) || retention < 0) {
       throw new RangeError(`blockRetention must be a non-negative integer, got ${retention}`);
     }
+    const cacheSize = options.valueCacheSize;
+    if (cacheSize !== undefined && (!Number.isSafeInteger(cacheSize) || cacheSize < 0)) {
+      throw new RangeError(`valueCacheSize must be a non-negative integer, got ${cacheSize}`);
+    }
     const db = await Db.open(path, { create: options.create ?? true });
     try {
-      const store = new Store(db, keep, retention);
+      const store = new Store(db, keep, retention, cacheSize);
       await store.load();
       store.checkIntegrity();
       return store;
@@ -225,6 +237,7 @@ export class Store {
       if (!this.current) this.formats.put(batch, "format", FORMAT);
       this.heads.put(batch, "head", head);
       await this.db.write(batch, { sync: true });
+      this.world.committed(input.changes);
       this.current = head;
       if (pruning) this.world.pruned(keepFrom);
       this.earliest = earliest;
@@ -330,6 +343,7 @@ export class Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.world.close();
     await this.db.close();
   }
 

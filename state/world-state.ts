@@ -2,11 +2,21 @@
 // values, which answers point reads with one getSync and prefix queries with one range scan,
 // and the Jellyfish tree, which commits to the same key/value set at every kept version and
 // proves it. Both are written by the same batch, so they never disagree on disk.
-import { compareBytes, concatBytes, toHex, u64be } from "../lib/bytes.js";
+//
+// Point reads of the head go through a bounded cache of its values (absences included): blocks
+// read the same records again and again (the utility and its policy, the totals, the households
+// that trade and are read), and a hit spares a LevelDB read, and gives back the same bytes
+// object, which lets the vm's decoded-record memo (vm/context.ts) serve it too. The cache is
+// changed only by committed(), with the changes of a batch once it is on disk, so it always
+// holds the values the flat key space holds. Whole-prefix scans are cached the same way, and
+// kept up to date entry by entry (state/range-cache.ts).
+import { byteString, compareBytes, concatBytes, toHex, u64be } from "../lib/bytes.js";
+import { BoundedMap } from "./bounded-map.js";
 import { buckets } from "./buckets.js";
 import type { Db, WriteBatch } from "./db.js";
 import { StoreError } from "./errors.js";
-import type { Change, ScanOptions, StateReader } from "./overlay.js";
+import type { Change, KeyedStateReader, ScanOptions } from "./overlay.js";
+import { RangeCache } from "./range-cache.js";
 import { prefixEnd } from "./repository.js";
 import type { SmtProof } from "./smt/proof.js";
 import { decodeStaleList, encodeStaleList } from "./smt/prune.js";
@@ -42,23 +52,74 @@ function guarded<T>(what: string, run: () => T): T {
   }
 }
 
+/** Head values cached by default: some 40 MB at most for records of the usual few hundred bytes. */
+export const DEFAULT_VALUE_CACHE = 1 << 17;
+
+export interface WorldStateOptions {
+  /**
+   * How many head values (and absences) to keep in memory, and as many entries of whole-prefix
+   * scans; 0 turns both caches off.
+   */
+  readonly valueCacheSize?: number;
+}
+
 export class WorldState {
   private readonly tree: JellyfishTree;
   /** The flat key space at the head. */
-  readonly head: StateReader;
+  readonly head: KeyedStateReader;
   /** Every version below this is pruned on disk; unknown until the first prune. */
   private prunedBelow: bigint | undefined;
+  /** Head values by byteString(key); null records a key the head does not hold. */
+  private values: BoundedMap<Uint8Array | null>;
+  private ranges: RangeCache;
+  /** Counts commits, so a scan that a commit overtook is not cached. */
+  private generation = 0;
 
-  constructor(private readonly db: Db) {
+  constructor(
+    private readonly db: Db,
+    options: WorldStateOptions = {},
+  ) {
     const nodes: NodeReader = {
       getNode: (nodeKey) => db.getSync(concatBytes(NODE, nodeKey)),
       getRoot: (version) => db.getSync(concatBytes(ROOT, u64be(version))),
     };
     this.tree = new JellyfishTree(nodes);
+    const cacheSize = options.valueCacheSize ?? DEFAULT_VALUE_CACHE;
+    this.values = new BoundedMap(cacheSize);
+    this.ranges = new RangeCache(cacheSize);
     this.head = {
-      get: (key) => db.getSync(concatBytes(STATE, key)),
+      get: (key) => this.get(byteString(key), key),
+      getKeyed: (id, key) => this.get(id, key),
       scan: (prefix, options) => this.scan(prefix, options),
     };
+  }
+
+  private get(id: string, key: Uint8Array): Uint8Array | undefined {
+    const cached = this.values.get(id);
+    if (cached !== undefined) return cached ?? undefined;
+    const value = this.db.getSync(concatBytes(STATE, key));
+    this.values.set(id, value ?? null);
+    return value;
+  }
+
+  /**
+   * Records that a batch with write(batch, changes, …) is on disk. The values are copied: the
+   * caller's arrays may be views into larger buffers, or be reused.
+   */
+  committed(changes: readonly Change[]): void {
+    this.generation++;
+    for (const [key, value] of changes) {
+      const id = byteString(key);
+      const own = value?.slice();
+      this.values.set(id, own ?? null);
+      this.ranges.apply(id, key, own);
+    }
+  }
+
+  /** Empties the caches for good, so reads after the store closes reach the database. */
+  close(): void {
+    this.values = new BoundedMap(0);
+    this.ranges = new RangeCache(0);
   }
 
   /** The tree writes that take the state at `base` to `version`; nothing is written. */
@@ -168,6 +229,17 @@ export class WorldState {
   ): Promise<Array<readonly [Uint8Array, Uint8Array]>> {
     const { after, limit } = options;
     if (limit !== undefined && !(limit > 0)) return [];
+    const prefixId = byteString(prefix);
+    const whole = after === undefined && (limit === undefined || !Number.isFinite(limit));
+    if (limit === undefined || Number.isSafeInteger(limit) || whole) {
+      const cached = this.ranges.scan(
+        prefixId,
+        after === undefined ? undefined : byteString(after),
+        limit ?? Number.POSITIVE_INFINITY,
+      );
+      if (cached !== undefined) return cached;
+    }
+    const generation = this.generation;
     const from = concatBytes(STATE, prefix);
     const lower =
       after !== undefined && compareBytes(after, prefix) >= 0
@@ -178,6 +250,8 @@ export class WorldState {
       lt: prefixEnd(from)!,
       ...(limit === undefined || !Number.isFinite(limit) ? {} : { limit }),
     });
-    return entries.map(([key, value]) => [key.subarray(1), value] as const);
+    const out = entries.map(([key, value]) => [key.subarray(1), value] as const);
+    if (whole && generation === this.generation) this.ranges.put(prefixId, out);
+    return out;
   }
 }

@@ -2,10 +2,18 @@
 // typed access to the state (through an overlay, so a refused transaction's writes can be
 // dropped), the event sink, and the block's effects beyond state (validator-set updates).
 
+import { byteString } from "../lib/bytes.js";
 import { decode, encode, type Schema } from "../lib/codec.js";
 import type { Evidence } from "../lib/evidence.js";
 import type { Validator } from "../lib/validator.js";
-import type { ScanOptions, StateOverlay, StateReader } from "../state/overlay.js";
+import { BoundedMap } from "../state/bounded-map.js";
+import {
+  isKeyed,
+  type KeyedStateReader,
+  type ScanOptions,
+  type StateOverlay,
+  type StateReader,
+} from "../state/overlay.js";
 import { Reject, type RejectCode, reject } from "./codes.js";
 import type { Event } from "./event.js";
 import type { Params } from "./model/chain.js";
@@ -60,19 +68,29 @@ export function readParams(state: StateReader): Params {
   return decode(tables.params.schema, bytes);
 }
 
-// Records decoded from state, by the bytes they were decoded from. A block reads the same
-// records over and over (the utility, its policy snapshot, a household in its authorise check
-// and again in its handler), and the state hands back the same bytes object for a key until it
-// is written again (an overlay keeps what was set, the block's read cache what was read), so
-// decoding once is enough. The values are frozen: a memo shared this way must never change, and
-// handlers build new records rather than editing the ones they read.
-const decodedRecords = new WeakMap<Uint8Array, { schema: Schema<unknown>; value: unknown }>();
+// Records decoded from state, by state key, with the bytes they were decoded from. A block reads
+// the same records over and over (the utility, its policy snapshot, a household in its authorise
+// check and again in its handler), and the state hands back the same bytes object for a key
+// until it is written again (an overlay keeps what was set, the block's read cache what was
+// read, the store's value cache what was committed), so decoding once is enough: an entry
+// serves only a read that got that very bytes object, under the same schema. Keyed by the key's
+// byteString rather than by the bytes in a WeakMap: WeakMap insertions cost several µs apiece
+// under a block's allocation rate, and a key's entry is replaced when it is written again. The
+// values are frozen: a memo shared this way must never change, and handlers build new records
+// rather than editing the ones they read.
+interface Decoded {
+  readonly bytes: Uint8Array;
+  readonly schema: Schema<unknown>;
+  readonly value: unknown;
+}
 
-function decodeRecord<V>(schema: Schema<V>, bytes: Uint8Array): V {
-  const hit = decodedRecords.get(bytes);
-  if (hit?.schema === schema) return hit.value as V;
+const decodedRecords = new BoundedMap<Decoded>(1 << 16);
+
+function decodeRecord<V>(schema: Schema<V>, id: string, bytes: Uint8Array): V {
+  const hit = decodedRecords.get(id);
+  if (hit !== undefined && hit.bytes === bytes && hit.schema === schema) return hit.value as V;
   const value = deepFreeze(decode(schema, bytes));
-  decodedRecords.set(bytes, { schema, value });
+  decodedRecords.set(id, { bytes, schema, value });
   return value;
 }
 
@@ -85,15 +103,24 @@ function deepFreeze<V>(value: V): V {
 
 /** Read-only state access: what authorisation checks get, in blocks and in the mempool. */
 export class StateView {
+  private readonly keyed: KeyedStateReader | undefined;
+
   constructor(
     protected readonly state: StateReader,
     readonly block: BlockContext,
     readonly params: Params,
-  ) {}
+  ) {
+    this.keyed = isKeyed(state) ? state : undefined;
+  }
 
   get<K, V>(table: Table<K, V>, key: K): V | undefined {
-    const bytes = this.state.get(table.key(key));
-    return bytes === undefined ? undefined : decodeRecord(table.schema, bytes);
+    return this.read(table.schema, table.key(key));
+  }
+
+  private read<V>(schema: Schema<V>, key: Uint8Array): V | undefined {
+    const id = byteString(key);
+    const bytes = this.keyed ? this.keyed.getKeyed(id, key) : this.state.get(key);
+    return bytes === undefined ? undefined : decodeRecord(schema, id, bytes);
   }
 
   /** The record, or a refusal with `code` if there is none. */
@@ -103,9 +130,9 @@ export class StateView {
 
   /** A singleton genesis wrote; its absence means the state is not a Wattcap chain's. */
   one<V>(singleton: Singleton<V>): V {
-    const bytes = this.state.get(singleton.key);
-    if (bytes === undefined) throw new Error(`state has no ${singleton.name} record`);
-    return decodeRecord(singleton.schema, bytes);
+    const value = this.read(singleton.schema, singleton.key);
+    if (value === undefined) throw new Error(`state has no ${singleton.name} record`);
+    return value;
   }
 
   /** The period the block's time falls in; undefined before the first period starts. */

@@ -101,7 +101,22 @@ const key = (prefix: number, ...parts: Uint8Array[]): Uint8Array =>
 
 const address = (a: Uint8Array) => fixed("address", a, ADDRESS);
 const hash = (h: Uint8Array) => fixed("hash", h, HASH);
-const utility = (id: string) => sized("utility id", utf8(id));
+
+// Utility ids are few and in most keys a block builds (utility, market, period, book, ...):
+// their sized UTF-8 form is kept rather than encoded every time. Shared, so never written to:
+// key() copies it into each key.
+const utilityParts = new Map<string, Uint8Array>();
+const MAX_UTILITY_PARTS = 1024;
+
+function utility(id: string): Uint8Array {
+  let part = utilityParts.get(id);
+  if (part === undefined) {
+    part = sized("utility id", utf8(id));
+    if (utilityParts.size >= MAX_UTILITY_PARTS) utilityParts.clear();
+    utilityParts.set(id, part);
+  }
+  return part;
+}
 
 export type BookSide = "buy" | "sell";
 const sideByte = (side: BookSide) => Uint8Array.of(side === "buy" ? 0 : 1);

@@ -4,25 +4,33 @@
 // gives the same answer without another trip to the database. Scans are asynchronous page reads
 // on LevelDB, the dearest reads the vm makes. Lives for one block only: nothing is kept across
 // blocks, so memory grows with what one block reads.
-import type { ScanOptions, StateReader } from "../state/overlay.js";
+import { byteString as id } from "../lib/bytes.js";
+import {
+  isKeyed,
+  type KeyedStateReader,
+  type ScanOptions,
+  type StateReader,
+} from "../state/overlay.js";
 
 type Entries = Array<readonly [Uint8Array, Uint8Array]>;
 
-/** A key as a string of one char per byte: cheaper to build than hex, and as unique. */
-function id(key: Uint8Array): string {
-  return String.fromCharCode.apply(null, key as unknown as number[]);
-}
-
-export class BlockReadCache implements StateReader {
+export class BlockReadCache implements KeyedStateReader {
   private readonly values = new Map<string, Uint8Array | undefined>();
   private readonly scans = new Map<string, Promise<Entries>>();
+  private readonly keyedBase: KeyedStateReader | undefined;
 
-  constructor(private readonly base: StateReader) {}
+  constructor(private readonly base: StateReader) {
+    this.keyedBase = isKeyed(base) ? base : undefined;
+  }
 
   get(key: Uint8Array): Uint8Array | undefined {
-    const k = id(key);
-    if (this.values.has(k)) return this.values.get(k);
-    const value = this.base.get(key);
+    return this.getKeyed(id(key), key);
+  }
+
+  getKeyed(k: string, key: Uint8Array): Uint8Array | undefined {
+    const hit = this.values.get(k);
+    if (hit !== undefined || this.values.has(k)) return hit;
+    const value = this.keyedBase ? this.keyedBase.getKeyed(k, key) : this.base.get(key);
     this.values.set(k, value);
     return value;
   }

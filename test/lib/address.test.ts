@@ -55,6 +55,17 @@ t.test("addresses of known secret keys", async (t) => {
   }
 });
 
+t.test("a memoised address is the computed one, and callers get their own copy", async (t) => {
+  for (const [sk, expected] of KEY_ADDRESSES) {
+    const publicKey = publicKeyOf(scalar(sk));
+    const first = addressOf(publicKey);
+    first.fill(0);
+    const again = addressOf(publicKey.slice());
+    t.equal(toChecksumAddress(again), expected, "a changed result does not reach the memo");
+    t.not(addressOf(publicKey), again, "a fresh array each call");
+  }
+});
+
 t.test("parseAddress accepts checksum-free single-case forms", async (t) => {
   const mixed = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed";
   const expected = toHex(parseAddress(mixed));

@@ -102,6 +102,9 @@ t.test("asPlain turns a Buffer into a plain view of the same bytes", (t) => {
 t.test("u64be and u32be are big-endian and sort like the numbers", (t) => {
   t.equal(toHex(u64be(0x0102030405060708n)), "0102030405060708");
   t.equal(toHex(u64be((1n << 64n) - 1n)), "ffffffffffffffff");
+  const first = u64be(1n);
+  u64be(2n).fill(9);
+  t.equal(toHex(first), "0000000000000001", "each call returns bytes of its own");
   t.equal(toHex(u32be(0x01020304)), "01020304");
   t.throws(() => u64be(-1n), RangeError);
   t.throws(() => u64be(1n << 64n), RangeError);

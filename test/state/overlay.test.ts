@@ -1,8 +1,13 @@
 import { deepStrictEqual, ok } from "node:assert/strict";
 import fc from "fast-check";
 import t from "tap";
-import { compareBytes, fromHex, toHex } from "../../lib/bytes.js";
-import { emptyState, StateOverlay, type StateReader } from "../../state/overlay.js";
+import { byteString, compareBytes, fromHex, toHex } from "../../lib/bytes.js";
+import {
+  emptyState,
+  type KeyedStateReader,
+  StateOverlay,
+  type StateReader,
+} from "../../state/overlay.js";
 
 type Entries = Array<readonly [Uint8Array, Uint8Array]>;
 
@@ -22,6 +27,18 @@ function sortedReader(entries: Map<string, Uint8Array>): StateReader {
       }
       return out;
     },
+  };
+}
+
+/** The reader as a KeyedStateReader, checking that every id it is handed is its key's. */
+function keyedReader(reader: StateReader): KeyedStateReader {
+  return {
+    get: (key) => reader.get(key),
+    getKeyed: (id, key) => {
+      if (id !== byteString(key)) throw new Error(`getKeyed: id of another key than ${toHex(key)}`);
+      return reader.get(key);
+    },
+    scan: (prefix, options) => reader.scan(prefix, options),
   };
 }
 
@@ -77,9 +94,13 @@ const scanArb = fc.record({
   limit: fc.option(fc.integer({ min: 0, max: 6 }), { nil: undefined }),
 });
 
-/** Applies the ops to overlays and to a model: a stack of maps where undefined is a delete. */
-function run(base: Map<string, Uint8Array>, ops: Op[]) {
-  const root = new StateOverlay(sortedReader(base));
+/**
+ * Applies the ops to overlays and to a model: a stack of maps where undefined is a delete. The
+ * root overlay reads a plain reader, or a keyed one (as the block's overlay reads the store).
+ */
+function run(base: Map<string, Uint8Array>, ops: Op[], keyed = false) {
+  const reader = sortedReader(base);
+  const root = new StateOverlay(keyed ? keyedReader(reader) : reader);
   const stack: StateOverlay[] = [root];
   const model: Array<Map<string, Uint8Array | undefined>> = [new Map()];
   for (const step of ops) {
@@ -121,8 +142,9 @@ t.test("get and scan match a model map after random writes in nested overlays", 
     baseArb,
     fc.array(opArb, { maxLength: 40 }),
     scanArb,
-    async (base, ops, q) => {
-      const { stack, effective } = run(base, ops);
+    fc.boolean(),
+    async (base, ops, q, keyed) => {
+      const { stack, effective } = run(base, ops, keyed);
       for (let depth = 0; depth < stack.length; depth++) {
         const overlay = stack[depth]!;
         const state = effective(depth);
@@ -144,8 +166,9 @@ t.test("changes() is the effective diff against the base, sorted by key", async 
   const property = fc.asyncProperty(
     baseArb,
     fc.array(opArb, { maxLength: 40 }),
-    async (base, ops) => {
-      const { root, effective } = run(base, ops);
+    fc.boolean(),
+    async (base, ops, keyed) => {
+      const { root, effective } = run(base, ops, keyed);
       const after = effective(0);
       const want: Array<[string, string | undefined]> = [];
       for (const hex of new Set([...base.keys(), ...after.keys()])) {
