@@ -3,7 +3,7 @@
 // without its 0x04 prefix, written as 0x-hex with the EIP-55 mixed-case checksum.
 import { fromHex, toHex, utf8 } from "./bytes.js";
 import { keccak256 } from "./hash.js";
-import { uncompressedPublicKey } from "./keys.js";
+import { LruCache, uncompressedPublicKey } from "./keys.js";
 
 export const ADDRESS_LENGTH = 20;
 
@@ -24,12 +24,26 @@ export class AddressError extends Error {
   }
 }
 
+/**
+ * The same few thousand signers send almost every transaction, and each one's address is
+ * derived several times on its way (admission's role checks, execution, the indexes): keccak in
+ * JS costs more than the rest of that lookup, so addresses are memoised by key.
+ */
+const addresses = new LruCache<Uint8Array>(8192);
+
 export function addressOf(publicKey: Uint8Array): Uint8Array {
   const point = uncompressedPublicKey(publicKey);
   if (!point) {
     throw new AddressError("BAD_PUBLIC_KEY", "not a valid 33-byte compressed secp256k1 key");
   }
-  return keccak256(point.subarray(1)).slice(32 - ADDRESS_LENGTH);
+  const key = toHex(publicKey);
+  let address = addresses.get(key);
+  if (!address) {
+    address = keccak256(point.subarray(1)).slice(32 - ADDRESS_LENGTH);
+    addresses.set(key, address);
+  }
+  // A copy: callers own the bytes they get.
+  return address.slice();
 }
 
 /** EIP-55: a hex letter is upper case when the matching nibble of keccak(lower-case hex) ≥ 8. */
