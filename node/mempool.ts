@@ -186,17 +186,11 @@ export class Mempool {
         resolve(refuse("TX_TOO_LARGE_FOR_POOL", `${bytes.length} bytes exceed the pool's bound`));
         return false;
       });
-      let checks: TxStatelessResult[] = [];
-      try {
-        checks = await checkTxsStateless(
-          sized.map(({ bytes }) => bytes),
-          this.#chain.chainId,
-          { pool: this.#pool, cache: this.#chain.signatureCache, registry: this.#registry },
-        );
-      } catch (error) {
-        for (const { reject } of sized) reject(error);
-        return;
-      }
+      const checks = await checkTxsStateless(
+        sized.map(({ bytes }) => bytes),
+        this.#chain.chainId,
+        { pool: this.#pool, cache: this.#chain.signatureCache, registry: this.#registry },
+      );
       for (const [i, { resolve, reject }] of sized.entries()) {
         const check = checks[i];
         try {
@@ -206,6 +200,9 @@ export class Mempool {
           reject(error);
         }
       }
+    } catch (error) {
+      // Settling an already settled admission does nothing: this reaches the rest.
+      for (const { reject } of batch) reject(error);
     } finally {
       this.#admitting = false;
       if (this.#waiting.length > 0) this.#scheduleTurn();

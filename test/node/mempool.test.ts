@@ -2,6 +2,7 @@ import fc from "fast-check";
 import t, { type Test } from "tap";
 import { toHex } from "../../lib/bytes.js";
 import { commitFromPrecommits } from "../../lib/commit.js";
+import type { VerifyPool } from "../../lib/verify-pool.js";
 import { signVote } from "../../lib/vote.js";
 import { buildGenesis } from "../../node/genesis.js";
 import {
@@ -250,3 +251,22 @@ t.test("a burst of admissions lets the event loop turn between turns of a few", 
     "in arrival order",
   );
 });
+
+t.test(
+  "a turn whose batch check fails refuses its admissions and the next turn runs",
+  async (t) => {
+    let fail = true;
+    const pool = {
+      verifyBatch: async (jobs: readonly unknown[]) => {
+        if (fail) throw new Error("worker pool closed");
+        return jobs.map(() => true);
+      },
+    } as unknown as VerifyPool;
+    const { mempool } = await setup(t, { pool });
+    const first = [mempool.add(tx(op0, 0n)), mempool.add(tx(op1, 0n))];
+    for (const admission of first) await t.rejects(admission, /worker pool closed/);
+    fail = false;
+    t.ok((await mempool.add(tx(op0, 0n))).ok, "admitted once the pool answers");
+    t.equal(mempool.size, 1);
+  },
+);
