@@ -428,11 +428,12 @@ export class RpcServer {
       refuseUpgrade(socket, 503, "service unavailable", `connection limit reached (${which})`);
       return;
     }
-    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#connected(ws, ip));
+    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#connected(ws, ip, socket));
   }
 
-  #connected(ws: WebSocket, ip: string): void {
+  #connected(ws: WebSocket, ip: string, stream: Duplex): void {
     const client = new Client(ws, {
+      stream,
       maxSubscriptions:
         this.#options.maxSubscriptionsPerConnection ?? RPC_DEFAULTS.maxSubscriptionsPerConnection,
       maxBufferedBytes: this.#options.maxBufferedBytes ?? RPC_DEFAULTS.maxBufferedBytes,

@@ -59,7 +59,9 @@ export const DEFAULT_TUNING: NetworkTuning = {
   heartbeatMs: 700,
   directConnectTicks: 15,
   queues: {
-    tx: { capacity: 4096, concurrency: 4 },
+    // The mempool paces and batches admissions itself (a few per loop iteration); validating
+    // only 4 gossiped transactions at a time starved its turns on a validator fed by gossip.
+    tx: { capacity: 4096, concurrency: 64 },
     proposal: { capacity: 8, concurrency: 1 },
     vote: { capacity: 2048, concurrency: 4 },
     evidence: { capacity: 64, concurrency: 1 },

@@ -306,7 +306,11 @@ export class Testnet {
       const args = this.withFaults
         ? [FAULT_NODE, this.planPath(name), "--home", node.home]
         : [CLI, "start", "--home", node.home];
-      const child = spawn(process.execPath, args, { stdio: ["ignore", log, log] });
+      // Profiling under load: each node writes a V8 CPU profile there when it exits (stop(), not
+      // kill(): a SIGKILLed process writes nothing).
+      const profDir = process.env.TESTNET_CPU_PROF;
+      const prof = profDir ? ["--cpu-prof", "--cpu-prof-dir", profDir] : [];
+      const child = spawn(process.execPath, [...prof, ...args], { stdio: ["ignore", log, log] });
       this.children.set(name, child);
     } finally {
       closeSync(log);

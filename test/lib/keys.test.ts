@@ -119,3 +119,14 @@ t.test("LruCache forgets the least recently used entry", async (t) => {
   t.equal(cache.size, 2);
   t.equal(cache.get("c"), 4);
 });
+
+t.test("LruCache keeps a key read between writes however many others pass through", async (t) => {
+  const cache = new LruCache<number>(8);
+  cache.set("hot", 0);
+  for (let i = 0; i < 100; i++) {
+    cache.set(`cold${i}`, i);
+    t.equal(cache.get("hot"), 0, `still held after ${i + 1} other writes`);
+  }
+  t.equal(cache.size, 8);
+  t.equal(cache.get("cold0"), undefined, "an entry never read again is forgotten");
+});

@@ -2,9 +2,11 @@ import fc from "fast-check";
 import t, { type Test } from "tap";
 import { toHex } from "../../lib/bytes.js";
 import { commitFromPrecommits } from "../../lib/commit.js";
+import type { VerifyPool } from "../../lib/verify-pool.js";
 import { signVote } from "../../lib/vote.js";
 import { buildGenesis } from "../../node/genesis.js";
 import {
+  INLINE_TURN,
   Mempool,
   type MempoolOptions,
   type MempoolTx,
@@ -225,7 +227,7 @@ function genesisIndex(address: Uint8Array): number {
   throw new Error("not a validator");
 }
 
-t.test("a burst of admissions lets the event loop turn between them", async (t) => {
+t.test("a burst of admissions lets the event loop turn between turns of a few", async (t) => {
   const { mempool } = await setup(t);
   const order: string[] = [];
   const burst = Array.from({ length: 20 }, (_, i) => tx(op0, BigInt(i)));
@@ -234,15 +236,37 @@ t.test("a burst of admissions lets the event loop turn between them", async (t) 
       order.push(result.ok ? `tx${i}` : result.code);
     }),
   );
-  // I/O that arrives after the burst (a vote, say) waits for one admission, not for them all.
+  // I/O that arrives after the burst (a vote, say) waits for one turn, not for them all.
   setImmediate(() => order.push("timer"));
   await Promise.all(adds);
   t.equal(mempool.size, 20, "every transaction admitted");
   const at = order.indexOf("timer");
-  t.ok(at >= 0 && at < 2, `it ran before the second admission (position ${at} of ${order.length})`);
+  t.ok(
+    at >= 0 && at <= INLINE_TURN,
+    `it ran before the second turn (position ${at} of ${order.length})`,
+  );
   t.same(
     order.filter((x) => x !== "timer"),
     burst.map((_, i) => `tx${i}`),
     "in arrival order",
   );
 });
+
+t.test(
+  "a turn whose batch check fails refuses its admissions and the next turn runs",
+  async (t) => {
+    let fail = true;
+    const pool = {
+      verifyBatch: async (jobs: readonly unknown[]) => {
+        if (fail) throw new Error("worker pool closed");
+        return jobs.map(() => true);
+      },
+    } as unknown as VerifyPool;
+    const { mempool } = await setup(t, { pool });
+    const first = [mempool.add(tx(op0, 0n)), mempool.add(tx(op1, 0n))];
+    for (const admission of first) await t.rejects(admission, /worker pool closed/);
+    fail = false;
+    t.ok((await mempool.add(tx(op0, 0n))).ok, "admitted once the pool answers");
+    t.equal(mempool.size, 1);
+  },
+);
