@@ -304,10 +304,15 @@ t.test("file → oracle → chain, through a SIGKILL and a node outage", async (
     (s) => s.counters.confirmed > before.counters.confirmed,
   );
   await node.auto(false);
-  const stranded = await waitFor("a batch sent to the stalled node", (s) => s.inFlight !== null);
-  const lost = stranded.inFlight?.id ?? "";
   const txStatus = async (hash: string) =>
     ((await node.call("tx_get", { hash })).result as { status: string }).status;
+  // A batch sent just before the stall may still land in the block being made: the stranded
+  // one is the first in flight that stays pending.
+  const stranded = await waitFor(
+    "a batch stranded in the stalled node's mempool",
+    async (s) => s.inFlight !== null && (await txStatus(s.inFlight.id)) === "pending",
+  );
+  const lost = stranded.inFlight?.id ?? "";
   t.equal(await txStatus(lost), "pending", "the batch waits in the node's mempool");
   await node.kill();
   const faulted = await waitFor("the outage noticed", (s) => s.lastFault !== null, 10_000);
