@@ -45,13 +45,9 @@ export function addressOf(publicKey: Uint8Array): Uint8Array {
   return address.slice();
 }
 
-/**
- * Checksummed forms already computed, by lower-case hex. An RPC node writes the same few
- * thousand addresses over and over, and keccak in JavaScript is the dearest part of each; the
- * map is emptied when full, so it stays small.
- */
-const checksummed = new Map<string, string>();
-const MAX_CHECKSUMMED = 8192;
+// Checksummed forms by lower-case hex: an RPC node writes the same few thousand addresses over
+// and over, and keccak in JavaScript is the dearest part of each.
+const checksummed = new LruCache<string>(8192);
 
 /** EIP-55: a hex letter is upper case when the matching nibble of keccak(lower-case hex) ≥ 8. */
 export function toChecksumAddress(address: Uint8Array): string {
@@ -62,7 +58,6 @@ export function toChecksumAddress(address: Uint8Array): string {
   let out = checksummed.get(hex);
   if (out === undefined) {
     out = checksum(hex);
-    if (checksummed.size >= MAX_CHECKSUMMED) checksummed.clear();
     checksummed.set(hex, out);
   }
   return out;

@@ -132,8 +132,8 @@ t.test("checksum round trip; any single case flip is caught", async (t) => {
   t.pass("property held");
 });
 
-t.test("remembered checksums: the same form on every call, past the memo's emptying", (t) => {
-  // More distinct addresses than the memo holds, each asked for twice, far apart.
+t.test("remembered checksums: the same form on every call, past the memo's capacity", (t) => {
+  // More distinct addresses than the memo holds (8,192), each asked for twice, far apart.
   const addresses = Array.from({ length: 9000 }, (_, i) => {
     const a = new Uint8Array(20);
     new DataView(a.buffer).setUint32(16, i * 2654435761);
