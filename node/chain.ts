@@ -274,6 +274,8 @@ export interface ExecutedBlock {
   /** The head height it was executed on; it can be committed only while that is the head. */
   readonly baseHeight: bigint;
   readonly txIds: readonly Uint8Array[];
+  /** The transactions as execution decoded them, so the index hooks need not decode again. */
+  readonly txs: readonly Tx[];
   readonly receipts: readonly Receipt[];
   readonly encodedReceipts: readonly Uint8Array[];
   /** End-of-block events; each transaction's are in its receipt. */
@@ -827,6 +829,7 @@ export class Chain {
       height: block.header.height,
       baseHeight: this.#head.height,
       txIds: txs.map((tx) => tx.id),
+      txs: txs.map((tx) => tx.tx),
       receipts: execution.receipts,
       encodedReceipts: execution.encodedReceipts,
       events: execution.events,

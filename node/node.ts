@@ -8,7 +8,6 @@ import { VerifyPool } from "../lib/verify-pool.js";
 import { RpcServer } from "../rpc/server.js";
 import { StoreError } from "../state/errors.js";
 import { Store } from "../state/store.js";
-import type { RejectCode } from "../vm/codes.js";
 import { Chain, type CommittedBlock } from "./chain.js";
 import type { Clock } from "./clock.js";
 import type { NodeConfig } from "./config.js";
@@ -18,14 +17,15 @@ import { EvidencePool } from "./evidence-pool.js";
 import type { ChainGenesis } from "./genesis.js";
 import { homePaths } from "./home.js";
 import { NodeIndexes } from "./indexes/indexes.js";
-import { type AddResult, Mempool } from "./mempool.js";
+import { Mempool } from "./mempool.js";
 import { createMetrics, MetricsServer, type NodeMetrics } from "./metrics.js";
-import { type GossipKind, Network, type NetworkOptions, type Verdict } from "./p2p/index.js";
+import { type GossipKind, Network, type NetworkOptions } from "./p2p/index.js";
 import { Producer } from "./producer.js";
 import { nodeRpcBackend } from "./rpc-backend.js";
 import type { Closer, Shutdown } from "./shutdown.js";
 import { type ConsensusSigner, GuardedSigner } from "./signer.js";
 import { Sync } from "./sync.js";
+import { admitTxBatch, encodeTxBatch } from "./tx-gossip.js";
 import { TxRelay } from "./tx-relay.js";
 import { Wal } from "./wal.js";
 
@@ -79,22 +79,6 @@ export interface NodeTestHooks {
     data: Uint8Array,
     send: (kind: GossipKind, data: Uint8Array) => Promise<unknown>,
   ) => Promise<unknown>;
-}
-
-/** Refusals that prove the sender relayed a transaction no honest node would admit. */
-const FORGED_TX_CODES: ReadonlySet<string> = new Set<RejectCode>([
-  "TX_MALFORMED",
-  "TX_TOO_LARGE",
-  "WRONG_CHAIN_ID",
-  "BAD_SIGNER_KEY",
-  "BAD_SIGNATURE",
-  "UNKNOWN_TX_TYPE",
-  "PAYLOAD_MALFORMED",
-]);
-
-function txVerdict(result: AddResult): Verdict {
-  if (result.ok) return "accept";
-  return FORGED_TX_CODES.has(result.code) ? "reject" : "ignore";
 }
 
 function listenAddress(host: string, port: number): string {
@@ -291,15 +275,16 @@ export class WattcapNode {
       acceptOnlyKnownValidators: config.p2p.acceptOnlyKnownValidators,
       allowList: ["/ip4/127.0.0.1"],
       validators: {
-        tx: async (data) => {
-          const key = toHex(txId(data));
-          fromGossip.add(key);
-          try {
-            return txVerdict(await mempool.add(data));
-          } finally {
-            fromGossip.delete(key);
-          }
-        },
+        tx: (data) =>
+          admitTxBatch(data, async (tx) => {
+            const key = toHex(txId(tx));
+            fromGossip.add(key);
+            try {
+              return await mempool.add(tx);
+            } finally {
+              fromGossip.delete(key);
+            }
+          }),
         proposal: driver.onProposal,
         vote: driver.onVote,
         evidence: driver.onEvidence,
@@ -321,7 +306,8 @@ export class WattcapNode {
     net.on("peer:disconnected", sync.onDisconnected);
     net.on("peer:connected", (peer) => p2pLog.info({ peer }, "peer connected"));
     const relay = new TxRelay({
-      publish: async (bytes) => (await net.publish("tx", bytes, { onlyIfHeard: true })).length,
+      publish: async (txs) =>
+        (await net.publish("tx", encodeTxBatch(txs), { onlyIfHeard: true })).length,
       pending: (id) => mempool.has(id),
       logger: mempoolLog,
     });

@@ -1,42 +1,55 @@
 // Relays the transactions submitted to this node (RPC) to its peers until one of them has it.
 //
-// A transaction is published on gossip once, when the mempool admits it. If that publish reaches
-// no peer — the node has just restarted and its links are still opening, or it is cut off — no
-// validator ever hears of it, and on a follower (which never proposes) it would wait in the
-// mempool until it expired while its sender saw it `pending`. So a publish that reached nobody
-// is kept and tried again each tick and whenever a peer connects, for as long as the transaction
-// is in the mempool. A publish that reaches nobody must not enter gossipsub's seen cache
-// (a repeat within its two minutes would be dropped as a duplicate), so the relay publishes
-// with the network's `onlyIfHeard`.
+// Transactions admitted within a few milliseconds of each other are published together, as one
+// gossip batch (node/tx-gossip.ts): under load a message per transaction cost more than the
+// transactions did. If a publish reaches no peer — the node has just restarted and its links are
+// still opening, or it is cut off — no validator ever hears of those transactions, and on a
+// follower (which never proposes) they would wait in the mempool until they expired while their
+// senders saw them `pending`. So a batch that reached nobody is kept and its transactions tried
+// again each tick and whenever a peer connects, for as long as the mempool holds them. A publish
+// that reaches nobody must not enter gossipsub's seen cache (a repeat within its two minutes
+// would be dropped as a duplicate), so the relay publishes with the network's `onlyIfHeard`.
 import { toHex } from "../lib/bytes.js";
 import type { Logger } from "../lib/log.js";
+import { packTxBatches } from "./tx-gossip.js";
 
 export interface TxRelayDeps {
-  /** Publishes to the peers on the transaction topic; resolves to how many it was sent to. */
-  readonly publish: (bytes: Uint8Array) => Promise<number>;
+  /** Publishes one batch to the peers on the transaction topic; resolves to how many it reached. */
+  readonly publish: (txs: readonly Uint8Array[]) => Promise<number>;
   /** Whether the mempool still holds the transaction (not committed, expired or evicted). */
   readonly pending: (id: Uint8Array) => boolean;
   readonly logger: Logger;
   /** Retry period; default 1 s. */
   readonly intervalMs?: number;
+  /** How long a transaction waits for others to share its batch; default 50 ms. */
+  readonly batchDelayMs?: number;
 }
 
-interface Unsent {
+interface Outgoing {
+  /** The id in hex, the key of the unsent map. */
+  readonly key: string;
   readonly id: Uint8Array;
   readonly bytes: Uint8Array;
 }
 
 export class TxRelay {
   readonly #deps: TxRelayDeps;
-  /** By hex id; at most the mempool's size, since entries leave with the mempool's. */
-  readonly #unsent = new Map<string, Unsent>();
-  #timer: NodeJS.Timeout | undefined;
-  #running = false;
+  readonly #batchDelayMs: number;
+  /** Waiting for the next batch, in admission order. */
+  #queued: Outgoing[] = [];
+  #flushTimer: NodeJS.Timeout | undefined;
+  #flushed: Promise<void> | undefined;
+  #settleFlush: (() => void) | undefined;
+  /** Published to nobody so far; at most the mempool's size, since entries leave with it. */
+  readonly #unsent = new Map<string, Outgoing>();
+  #retryTimer: NodeJS.Timeout | undefined;
+  #retrying = false;
 
   constructor(deps: TxRelayDeps) {
     this.#deps = deps;
-    this.#timer = setInterval(() => void this.retry(), deps.intervalMs ?? 1000);
-    this.#timer.unref();
+    this.#batchDelayMs = deps.batchDelayMs ?? 50;
+    this.#retryTimer = setInterval(() => void this.retry(), deps.intervalMs ?? 1000);
+    this.#retryTimer.unref();
   }
 
   /** Transactions whose every publish so far reached no peer. */
@@ -44,35 +57,78 @@ export class TxRelay {
     return this.#unsent.size;
   }
 
-  /** Publishes a transaction this node took in; keeps it for retries if it reached nobody. */
-  async relay(id: Uint8Array, bytes: Uint8Array): Promise<void> {
-    if (!(await this.#send({ id, bytes }))) this.#unsent.set(toHex(id), { id, bytes });
+  /**
+   * Queues a transaction this node took in for the next batch; resolves once that batch was
+   * published (the transaction is then kept for retries if it reached nobody).
+   */
+  relay(id: Uint8Array, bytes: Uint8Array): Promise<void> {
+    this.#queued.push({ key: toHex(id), id, bytes });
+    this.#flushed ??= new Promise<void>((resolve) => {
+      this.#settleFlush = resolve;
+      this.#flushTimer = setTimeout(() => void this.#flush(), this.#batchDelayMs);
+    });
+    return this.#flushed;
   }
 
   /** Tries every unsent transaction again (the tick, and a peer connecting, call it). */
   async retry(): Promise<void> {
-    if (this.#running || this.#unsent.size === 0) return;
-    this.#running = true;
+    if (this.#retrying || this.#unsent.size === 0) return;
+    this.#retrying = true;
     try {
-      for (const [key, tx] of [...this.#unsent]) {
-        if (!this.#deps.pending(tx.id) || (await this.#send(tx))) this.#unsent.delete(key);
+      const due: Outgoing[] = [];
+      for (const tx of this.#unsent.values()) {
+        if (this.#deps.pending(tx.id)) due.push(tx);
+        else this.#unsent.delete(tx.key);
+      }
+      for (const batch of packTxBatches(due)) {
+        // Whoever missed this batch would miss the next one too.
+        if (!(await this.#send(batch))) break;
+        for (const tx of batch) this.#unsent.delete(tx.key);
       }
     } finally {
-      this.#running = false;
+      this.#retrying = false;
     }
   }
 
   stop(): void {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
+    clearInterval(this.#retryTimer);
+    clearTimeout(this.#flushTimer);
+    this.#retryTimer = undefined;
+    this.#queued = [];
     this.#unsent.clear();
+    this.#endFlush()();
   }
 
-  async #send(tx: Unsent): Promise<boolean> {
+  async #flush(): Promise<void> {
+    const txs = this.#queued;
+    this.#queued = [];
+    const settle = this.#endFlush();
     try {
-      return (await this.#deps.publish(tx.bytes)) > 0;
+      for (const batch of packTxBatches(txs)) {
+        if (!(await this.#send(batch))) for (const tx of batch) this.#unsent.set(tx.key, tx);
+      }
+    } finally {
+      settle();
+    }
+  }
+
+  /** Ends the current batch: later transactions start the next; returns what settles this one. */
+  #endFlush(): () => void {
+    const settle = this.#settleFlush ?? (() => {});
+    this.#flushTimer = undefined;
+    this.#flushed = undefined;
+    this.#settleFlush = undefined;
+    return settle;
+  }
+
+  async #send(batch: readonly Outgoing[]): Promise<boolean> {
+    try {
+      return (await this.#deps.publish(batch.map((tx) => tx.bytes))) > 0;
     } catch (error) {
-      this.#deps.logger.debug({ err: error, tx: toHex(tx.id) }, "publishing a transaction failed");
+      this.#deps.logger.debug(
+        { err: error, txs: batch.length },
+        "publishing a batch of transactions failed",
+      );
       return false;
     }
   }

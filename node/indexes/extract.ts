@@ -15,13 +15,16 @@ import type {
 } from "../../rpc/backend.js";
 import type { Event } from "../../vm/event.js";
 import type { Receipt } from "../../vm/receipt.js";
-import { decodePayload } from "../../vm/tx/types.js";
+import type { Tx } from "../../vm/tx/registry.js";
+import { decodePayload, type PayloadOf } from "../../vm/tx/types.js";
 
 export interface IndexInput {
   readonly height: bigint;
   readonly time: bigint;
   readonly block: Block;
   readonly txIds: readonly Uint8Array[];
+  /** The block's transactions already decoded (by execution); decoded from the block if absent. */
+  readonly txs?: readonly Tx[];
   readonly receipts: readonly Receipt[];
   /** End-of-block events; each transaction's are in its receipt. */
   readonly endEvents: readonly Event[];
@@ -83,6 +86,18 @@ function uniqueAddresses(list: readonly Uint8Array[], except: Uint8Array): Uint8
   return out;
 }
 
+/** What the indexes read of a transaction: its signer, and its payload when that decodes. */
+type TxView = Pick<Tx, "signer"> & Partial<Pick<Tx, "type" | "payload">>;
+
+function decodeBlockTx(bytes: Uint8Array): TxView {
+  const { body } = decodeTx(bytes);
+  const decoded = decodePayload(body.type, body.payload);
+  return {
+    signer: addressOf(body.signer),
+    ...(decoded.ok ? { type: decoded.payload.type, payload: decoded.payload.value } : {}),
+  };
+}
+
 export function extractBlock(input: IndexInput, utilityOf: UtilityOf): BlockRecords {
   const { height, time, block } = input;
   const events: LocatedEvent[] = [];
@@ -98,12 +113,11 @@ export function extractBlock(input: IndexInput, utilityOf: UtilityOf): BlockReco
     const txId = input.txIds[index];
     const receipt = input.receipts[index];
     if (!txId || !receipt) return;
-    const { body } = decodeTx(bytes);
-    const signer = addressOf(body.signer);
+    const tx = input.txs?.[index] ?? decodeBlockTx(bytes);
+    const { signer, payload } = tx;
     addressRefs.push({ address: signer, txId, index, role: "signer" });
     const named: Uint8Array[] = [];
-    const decoded = decodePayload(body.type, body.payload);
-    if (decoded.ok) addressesIn(decoded.payload.value, named);
+    if (payload !== undefined) addressesIn(payload, named);
     for (const event of receipt.events) {
       addressesIn(event.value, named);
       events.push({ event, txId });
@@ -114,9 +128,11 @@ export function extractBlock(input: IndexInput, utilityOf: UtilityOf): BlockReco
     for (const party of uniqueAddresses(named, signer)) {
       addressRefs.push({ address: party, txId, index, role: "party" });
     }
-    if (decoded.ok && decoded.payload.type === "submitReadings" && receipt.readingResults) {
+    const batch =
+      tx.type === "submitReadings" ? (payload as PayloadOf<"submitReadings">) : undefined;
+    if (batch && receipt.readingResults) {
       const rejections = new Map<string, number>();
-      decoded.payload.value.readings.forEach((reading, i) => {
+      batch.readings.forEach((reading, i) => {
         const outcome = receipt.readingResults?.[i];
         if (!outcome) return;
         const reject = outcome.kind === "rejected" ? outcome.value : undefined;
@@ -135,7 +151,7 @@ export function extractBlock(input: IndexInput, utilityOf: UtilityOf): BlockReco
       });
       oracleBatches.push({
         oracle: signer,
-        readings: decoded.payload.value.readings.length,
+        readings: batch.readings.length,
         rejections,
       });
     }

@@ -64,6 +64,8 @@ export class NodeIndexes implements IndexReader {
   readonly #store: Store;
   readonly #validatorSetAt: (height: bigint) => readonly Validator[] | undefined;
   readonly #onError: (error: unknown, height: bigint) => void;
+  /** The records written for each block still referenced (the latest ones). */
+  readonly #written = new WeakMap<Block, BlockRecords>();
 
   constructor(store: Store, options: IndexOptions = {}) {
     this.#store = store;
@@ -83,6 +85,7 @@ export class NodeIndexes implements IndexReader {
           time: executed.block.header.time,
           block: executed.block,
           txIds: executed.txIds,
+          txs: executed.txs,
           receipts: executed.receipts,
           endEvents: executed.events,
         },
@@ -95,8 +98,13 @@ export class NodeIndexes implements IndexReader {
     for (const op of own.ops) batch.ops.push(op);
   };
 
-  /** Derives a block's records (for subscriptions too) with the head state's households. */
+  /**
+   * Derives a block's records with the head state's households. The RPC subscriptions ask for
+   * the records of each block the hook just wrote: those are kept, by block, and handed out again.
+   */
   records(input: IndexInput): BlockRecords {
+    const written = this.#written.get(input.block);
+    if (written) return written;
     const state = this.#store.state();
     return extractBlock(input, (household) => {
       const bytes = state.get(tables.household.key(household));
@@ -106,6 +114,7 @@ export class NodeIndexes implements IndexReader {
 
   write(input: IndexInput, batch: WriteBatch): BlockRecords {
     const records = this.records(input);
+    this.#written.set(input.block, records);
     const { height } = input;
     for (const ref of records.addressRefs) {
       batch.put(

@@ -165,6 +165,10 @@ export class Gossip {
       throw new GossipError("TOO_LARGE", `${kind}: ${data.length} bytes is over ${max}`);
     }
     const topic = this.deps.topics.byKind[kind];
+    // gossipsub hashes and encodes a message before it finds nobody to send it to.
+    if (options.onlyIfHeard === true && this.deps.router.getSubscribers(topic).length === 0) {
+      return [];
+    }
     try {
       const result = await this.deps.router.publish(topic, data, {
         allowPublishToZeroTopicPeers: options.onlyIfHeard !== true,

@@ -43,6 +43,8 @@ export {
   gossipTopic,
   MAX_GOSSIP_BYTES,
   MAX_PROPOSAL_MESSAGE_BYTES,
+  MAX_TX_BATCH_BYTES,
+  MAX_TXS_PER_BATCH,
   METHODS,
   type MethodName,
   protocolId,

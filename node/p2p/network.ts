@@ -59,9 +59,10 @@ export const DEFAULT_TUNING: NetworkTuning = {
   heartbeatMs: 700,
   directConnectTicks: 15,
   queues: {
-    // The mempool paces and batches admissions itself (a few per loop iteration); validating
-    // only 4 gossiped transactions at a time starved its turns on a validator fed by gossip.
-    tx: { capacity: 4096, concurrency: 64 },
+    // Transaction messages are batches (up to MAX_TX_BATCH_BYTES each). The mempool paces
+    // admissions itself (a few per loop iteration), so several batches at once keep its turns
+    // full on a validator fed by gossip.
+    tx: { capacity: 128, concurrency: 8 },
     proposal: { capacity: 8, concurrency: 1 },
     vote: { capacity: 2048, concurrency: 4 },
     evidence: { capacity: 64, concurrency: 1 },

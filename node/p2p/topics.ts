@@ -15,6 +15,14 @@ import { MAX_PROPOSAL_BYTES, MAX_VOTE_BYTES } from "../../lib/vote.js";
 export const GOSSIP_KINDS = ["tx", "proposal", "vote", "evidence"] as const;
 export type GossipKind = (typeof GOSSIP_KINDS)[number];
 
+/**
+ * The transaction topic carries batches (node/tx-gossip.ts): at most this many transactions and
+ * this many bytes each, room for two transactions of the largest size. The bound keeps the
+ * validation queue's worst case in memory small (queue capacity × this).
+ */
+export const MAX_TXS_PER_BATCH = 256;
+export const MAX_TX_BATCH_BYTES = 2 * MAX_TX_BYTES + 1024;
+
 /** Room for the msgpack framing around the largest fields (array and bin32 headers). */
 const FRAMING_BYTES = 64;
 
@@ -40,7 +48,7 @@ const RPC_HEADROOM_BYTES = 512 * 1024;
  * request/response (the proposal method), whose limit is the whole MAX_PROPOSAL_MESSAGE_BYTES.
  */
 export const MAX_GOSSIP_BYTES: Readonly<Record<GossipKind, number>> = {
-  tx: MAX_TX_BYTES,
+  tx: MAX_TX_BATCH_BYTES,
   proposal: Math.min(MAX_PROPOSAL_MESSAGE_BYTES, GOSSIPSUB_MAX_RPC_BYTES - RPC_HEADROOM_BYTES),
   vote: MAX_VOTE_BYTES,
   evidence: MAX_EVIDENCE_BYTES,
@@ -72,8 +80,16 @@ export function checkChainId(chainId: string): string {
   return chainId;
 }
 
+/** Each topic's message format version; the transaction topic's 2 carries batches. */
+const TOPIC_VERSIONS: Readonly<Record<GossipKind, number>> = {
+  tx: 2,
+  proposal: 1,
+  vote: 1,
+  evidence: 1,
+};
+
 export function gossipTopic(chainId: string, kind: GossipKind): string {
-  return `/wattcap/${checkChainId(chainId)}/${kind}/1`;
+  return `/wattcap/${checkChainId(chainId)}/${kind}/${TOPIC_VERSIONS[kind]}`;
 }
 
 /** The topic of each kind, and the reverse map used to route inbound messages. */

@@ -28,6 +28,7 @@ import {
 } from "../../../node/p2p/messages.js";
 import { Producer } from "../../../node/producer.js";
 import { Sync } from "../../../node/sync.js";
+import { admitTxBatch, encodeTxBatch, TxBatchError } from "../../../node/tx-gossip.js";
 import { openChain } from "../../node/chain-fixtures.js";
 import { startNode } from "../../rpc/rpc-fixtures.js";
 import { genesisJson, hash32, validatorOf } from "../../vm/helpers.js";
@@ -190,7 +191,9 @@ export const gossipTarget: FuzzTarget = {
         byteInputs([proposal]).map((data) => ({ to: "proposal" as const, data })),
         byteInputs(encodedVotes).map((data) => ({ to: "vote" as const, data })),
         byteInputs([evidence]).map((data) => ({ to: "evidence" as const, data })),
-        byteInputs(seedTxs()).map((data) => ({ to: "tx" as const, data })),
+        byteInputs([encodeTxBatch(seedTxs()), ...seedTxs().map((tx) => encodeTxBatch([tx]))]).map(
+          (data) => ({ to: "tx" as const, data }),
+        ),
         requests.range.map((data) => ({ to: "blocksByRange" as const, data })),
         requests.votes.map((data) => ({ to: "votes" as const, data })),
         requests.proposal.map((data) => ({ to: "proposalRequest" as const, data })),
@@ -221,7 +224,11 @@ export const gossipTarget: FuzzTarget = {
             verdict = driver.onEvidence(x.data, "peer");
             break;
           case "tx":
-            verdict = (await mempool.add(x.data)).ok ? "accept" : "reject";
+            // Bytes that are no batch throw, which the gossip layer turns into "reject".
+            verdict = await admitTxBatch(x.data, (tx) => mempool.add(tx)).catch((error) => {
+              if (error instanceof CodecError || error instanceof TxBatchError) return "reject";
+              throw error;
+            });
             break;
           // The request handlers get what the request/response layer decoded; it answers
           // invalidRequest for bytes that do not decode.
