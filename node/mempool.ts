@@ -17,13 +17,11 @@
 import { toHex } from "../lib/bytes.js";
 import { decode } from "../lib/codec.js";
 import type { VerifyPool } from "../lib/verify-pool.js";
-import type { StateReader } from "../state/overlay.js";
-import { checkTxStateful } from "../vm/check.js";
+import { statefulChecker, type TxCheck } from "../vm/check.js";
 import type { RejectCode } from "../vm/codes.js";
-import type { BlockContext } from "../vm/context.js";
 import { NEW_ACCOUNT } from "../vm/model/account.js";
 import { tables } from "../vm/tables.js";
-import type { HandlerRegistry } from "../vm/tx/registry.js";
+import type { HandlerRegistry, Tx } from "../vm/tx/registry.js";
 import type { Chain, CheckedTx, CommittedBlock, TxStatelessResult } from "./chain.js";
 import { checkTxsStateless } from "./chain.js";
 import { TypedEmitter } from "./p2p/events.js";
@@ -117,6 +115,7 @@ export class Mempool {
   /** Admissions not yet started, in arrival order (see #scheduleTurn). */
   readonly #waiting: Waiting[] = [];
   #admitting = false;
+  #checker: { readonly head: object; readonly check: (tx: Tx) => TxCheck<object> } | undefined;
 
   constructor(chain: Chain, options: MempoolOptions = {}) {
     this.#chain = chain;
@@ -179,6 +178,8 @@ export class Mempool {
   async #admitTurn(): Promise<void> {
     this.#admitting = true;
     const batch = this.#waiting.splice(0, this.#pool ? POOL_TURN : INLINE_TURN);
+    // Each turn checks against the clock as it is now.
+    this.#checker = undefined;
     try {
       this.expire();
       const sized = batch.filter(({ bytes, resolve }) => {
@@ -216,8 +217,7 @@ export class Mempool {
     // The same bytes may have arrived twice, in one batch or while it was verified.
     if (this.#byId.has(toHex(check.id))) return refuse("ALREADY_KNOWN", "already in the pool");
 
-    const view = this.#view();
-    const stateful = checkTxStateful(view.state, check.tx, view.block, this.#registry);
+    const stateful = this.#statefulCheck()(check.tx);
     if (!stateful.ok) return stateful;
 
     const sender = toHex(check.tx.signer);
@@ -309,7 +309,7 @@ export class Mempool {
       const entry = this.#byId.get(toHex(id));
       if (entry) this.#remove(entry, "included");
     }
-    const view = this.#view();
+    const check = this.#statefulCheck();
     for (const queue of [...this.#senders.values()]) {
       const first = queue.txs.values().next();
       if (first.done) continue;
@@ -319,8 +319,7 @@ export class Mempool {
           this.#remove(entry, "stale");
           continue;
         }
-        const check = checkTxStateful(view.state, entry.tx, view.block, this.#registry);
-        if (!check.ok) this.#remove(entry, "stale");
+        if (!check(entry.tx).ok) this.#remove(entry, "stale");
       }
     }
     this.expire();
@@ -402,19 +401,27 @@ export class Mempool {
     return bytes === undefined ? NEW_ACCOUNT.nonce : decodeAccountNonce(bytes);
   }
 
-  /** The head state as the next block would see it: what the stateful pre-check runs against. */
-  #view(): { readonly state: StateReader; readonly block: BlockContext } {
+  /**
+   * The stateful pre-check against the head state as the next block would see it. It is kept
+   * while the head stays (the chain's parameters are decoded once for many checks) and built
+   * afresh after a commit and at each admission turn.
+   */
+  #statefulCheck(): (tx: Tx) => TxCheck<object> {
     const head = this.#chain.head();
-    return {
-      state: this.#chain.state(),
-      block: {
+    if (this.#checker?.head === head) return this.#checker.check;
+    const check = statefulChecker(
+      this.#chain.state(),
+      {
         chainId: this.#chain.chainId,
         height: head.height + 1n,
         time: this.#chain.clock.now(),
         parentHash: head.hash,
         proposer: new Uint8Array(20),
       },
-    };
+      this.#registry,
+    );
+    this.#checker = { head, check };
+    return check;
   }
 }
 

@@ -48,19 +48,35 @@ export function checkTxStateful(
   next: BlockContext,
   registry: HandlerRegistry = defaultRegistry,
 ): TxCheck<object> {
-  const handler = registry.handler(tx.type);
-  if (!handler)
-    return { ok: false, code: "UNKNOWN_TX_TYPE", message: `${tx.type} is not executed` };
+  return statefulChecker(state, next, registry)(tx);
+}
+
+/**
+ * checkTxStateful for many transactions against one unchanging state: the chain's parameters
+ * are decoded once, not once per transaction (the mempool re-checks every pending transaction
+ * after each commit).
+ */
+export function statefulChecker(
+  state: StateReader,
+  next: BlockContext,
+  registry: HandlerRegistry = defaultRegistry,
+): (tx: Tx) => TxCheck<object> {
   const view = new StateView(state, next, readParams(state));
-  const account = view.get(tables.account, tx.signer) ?? NEW_ACCOUNT;
-  const nonce = nonceProblem(tx.nonce, account.nonce, "not-used");
-  if (nonce) return { ok: false, ...nonce };
-  let code: RejectCode | undefined;
-  try {
-    code = authoriseTx(handler, view, tx);
-  } catch (e) {
-    if (!(e instanceof Reject)) throw e;
-    code = e.code;
-  }
-  return code === undefined ? { ok: true } : { ok: false, code, message: code };
+  return (tx) => {
+    const handler = registry.handler(tx.type);
+    if (!handler) {
+      return { ok: false, code: "UNKNOWN_TX_TYPE", message: `${tx.type} is not executed` };
+    }
+    const account = view.get(tables.account, tx.signer) ?? NEW_ACCOUNT;
+    const nonce = nonceProblem(tx.nonce, account.nonce, "not-used");
+    if (nonce) return { ok: false, ...nonce };
+    let code: RejectCode | undefined;
+    try {
+      code = authoriseTx(handler, view, tx);
+    } catch (e) {
+      if (!(e instanceof Reject)) throw e;
+      code = e.code;
+    }
+    return code === undefined ? { ok: true } : { ok: false, code, message: code };
+  };
 }

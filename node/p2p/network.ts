@@ -3,7 +3,6 @@
 // request methods, peer management). The host plugs in one validator per gossip topic and one
 // handler per request method; this layer knows payloads only as bytes with size limits.
 import type { IdentifyResult, PeerId } from "@libp2p/interface";
-import { peerIdFromString } from "@libp2p/peer-id";
 import { multiaddr } from "@multiformats/multiaddr";
 import { type Logger, silentLogger } from "../../lib/log.js";
 import { type NetworkEvents, type PeerIdStr, TypedEmitter } from "./events.js";
@@ -21,6 +20,7 @@ import {
   peerIdFromNodeKey,
 } from "./host.js";
 import { type LinkPolicy, LinkSupervisor, type LinkTarget } from "./links.js";
+import { toPeerId } from "./peer-id.js";
 import {
   connectionGate,
   DEFAULT_SCORING,
@@ -325,7 +325,8 @@ export class Network {
   }
 
   connectedPeers(): PeerIdStr[] {
-    return this.libp2p.getPeers().map((p) => p.toString());
+    // Not getPeers(), which parses every peer id string anew.
+    return [...new Set(this.libp2p.getConnections().map((c) => c.remotePeer.toString()))];
   }
 
   isConnected(peer: PeerIdStr): boolean {
@@ -409,7 +410,7 @@ export class Network {
   stats(): NetworkStats {
     return {
       gossip: this.#gossip.stats(),
-      connectedPeers: this.libp2p.getPeers().length,
+      connectedPeers: this.connectedPeers().length,
       bannedPeers: this.#scores.bannedPeers().length,
       gossipStreamRepairs: this.#gossip.streamRepairs,
     };
@@ -485,10 +486,6 @@ export class Network {
       .status(peer)
       .catch((error) => this.#log.debug({ peer, err: error }, "status exchange failed"));
   };
-}
-
-function toPeerId(peer: PeerIdStr): PeerId {
-  return peerIdFromString(peer);
 }
 
 function validatorTargets(addresses: readonly string[], self: PeerIdStr): LinkTarget[] {

@@ -5,7 +5,6 @@
 // responder over its cap answers "busy" at once, a requester over its cap fails at once.
 
 import type { Connection, Libp2p, Stream } from "@libp2p/interface";
-import { peerIdFromString } from "@libp2p/peer-id";
 import { lpStream } from "@libp2p/utils";
 import { CodecError, decode, encode, type Schema } from "../../lib/codec.js";
 import type { Logger } from "../../lib/log.js";
@@ -33,6 +32,7 @@ import {
   type VotesRequest,
   VotesRequestSchema,
 } from "./messages.js";
+import { toPeerId } from "./peer-id.js";
 import type { PenaltyReason } from "./peers.js";
 import { Slots } from "./queue.js";
 import {
@@ -499,7 +499,7 @@ export class ReqResp {
     try {
       try {
         stream = await this.deps.libp2p.dialProtocol(
-          peerIdFromString(peer),
+          toPeerId(peer),
           protocolId(this.deps.chainId, spec.method),
           { signal },
         );
