@@ -29,9 +29,9 @@ import { CodecError, decode, encode, list } from "../lib/codec.js";
 import { type Commit, decodeCommit, encodeCommit, verifyCommit } from "../lib/commit.js";
 import { checkEvidence, type Evidence } from "../lib/evidence.js";
 import { domainHash } from "../lib/hash.js";
-import { isValidPublicKey, LruCache } from "../lib/keys.js";
+import { LruCache } from "../lib/keys.js";
 import { merkleRoot } from "../lib/merkle.js";
-import { decodeTx, MAX_TX_BYTES, type TxBody, txId, txSignBytes } from "../lib/tx.js";
+import type { TxBody } from "../lib/tx.js";
 import {
   indexOfValidator,
   proposerFor,
@@ -160,46 +160,35 @@ export async function checkTxsStateless(
   options: StatelessCheckOptions = {},
 ): Promise<TxStatelessResult[]> {
   const { pool, cache, registry } = options;
-  const ids: (Uint8Array | undefined)[] = [];
-  const verified: boolean[] = [];
+  // First every check but the signature's, which is recorded rather than verified. A check that
+  // failed after the signature step still waits for it: a bad signature is reported first, as
+  // the single-transaction check would.
   const jobs: VerifyJob[] = [];
-  const jobOf: number[] = [];
-  txs.forEach((bytes, i) => {
-    verified.push(false);
-    ids.push(undefined);
-    if (bytes.length > MAX_TX_BYTES) return;
-    let body: TxBody;
-    let signature: Uint8Array;
-    let message: Uint8Array;
-    try {
-      ({ body, signature } = decodeTx(bytes));
-      message = txSignBytes(body);
-    } catch (e) {
-      if (e instanceof CodecError) return;
-      throw e;
-    }
-    const id = txId(bytes);
-    ids[i] = id;
-    if (cache?.has(id)) verified[i] = true;
-    else if (isValidPublicKey(body.signer)) {
-      jobs.push({ scheme: "secp256k1", publicKey: body.signer, message, signature });
-      jobOf.push(i);
-    }
-  });
-  const results = pool ? await pool.verifyBatch(jobs) : jobs.map(verifyJob);
-  results.forEach((ok, j) => {
-    const i = jobOf[j]!;
-    verified[i] = ok;
-    if (ok) cache?.add(ids[i]!);
-  });
-  return txs.map((bytes, i): TxStatelessResult => {
-    // The envelope check runs in full; only its signature step is answered from the batch.
+  const pending: { readonly check: ReturnType<typeof vmCheckTxStateless>; job: number }[] = [];
+  for (const bytes of txs) {
+    let signed: VerifyJob | undefined;
     const check = vmCheckTxStateless(bytes, chainId, {
-      verify: () => verified[i] === true,
+      verify: (publicKey, message, signature) => {
+        signed = { scheme: "secp256k1", publicKey, message, signature };
+        return true;
+      },
       ...(registry ? { registry } : {}),
     });
+    const cached = check.ok && cache?.has(check.tx.id) === true;
+    pending.push({ check, job: signed && !cached ? jobs.push(signed) - 1 : -1 });
+  }
+  const results = pool ? await pool.verifyBatch(jobs) : jobs.map(verifyJob);
+  return pending.map(({ check, job }, i): TxStatelessResult => {
+    if (job >= 0 && !results[job]) {
+      return {
+        ok: false,
+        code: "BAD_SIGNATURE",
+        message: "the signature does not match the signer",
+      };
+    }
     if (!check.ok) return check;
-    return { ok: true, bytes, id: check.tx.id, body: check.body, tx: check.tx };
+    if (job >= 0) cache?.add(check.tx.id);
+    return { ok: true, bytes: txs[i]!, id: check.tx.id, body: check.body, tx: check.tx };
   });
 }
 

@@ -63,7 +63,11 @@ export type AddResult =
   | { readonly ok: true; readonly id: Uint8Array }
   | { readonly ok: false; readonly code: MempoolCode | RejectCode; readonly message: string };
 
+/** Where a transaction came from: submitted to this node, or relayed by a peer. */
+export type TxOrigin = "rpc" | "gossip";
+
 export interface MempoolTx extends CheckedTx {
+  readonly origin: TxOrigin;
   readonly sender: string;
   readonly nonce: bigint;
   readonly addedAt: bigint;
@@ -88,6 +92,7 @@ export const INLINE_TURN = 8;
 
 interface Waiting {
   readonly bytes: Uint8Array;
+  readonly origin: TxOrigin;
   readonly resolve: (result: AddResult) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -153,9 +158,9 @@ export class Mempool {
   }
 
   /** Checks and admits a transaction's bytes (from RPC or gossip). */
-  add(bytes: Uint8Array): Promise<AddResult> {
+  add(bytes: Uint8Array, origin: TxOrigin = "rpc"): Promise<AddResult> {
     return new Promise<AddResult>((resolve, reject) => {
-      this.#waiting.push({ bytes, resolve, reject });
+      this.#waiting.push({ bytes, origin, resolve, reject });
       if (this.#waiting.length === 1 && !this.#admitting) this.#scheduleTurn();
     });
   }
@@ -192,11 +197,11 @@ export class Mempool {
         this.#chain.chainId,
         { pool: this.#pool, cache: this.#chain.signatureCache, registry: this.#registry },
       );
-      for (const [i, { resolve, reject }] of sized.entries()) {
+      for (const [i, { origin, resolve, reject }] of sized.entries()) {
         const check = checks[i];
         try {
           if (!check) throw new Error("checkTxsStateless returned no result");
-          resolve(await this.#admit(check));
+          resolve(await this.#admit(check, origin));
         } catch (error) {
           reject(error);
         }
@@ -211,7 +216,7 @@ export class Mempool {
   }
 
   /** The stateful part of an admission, once the stateless checks passed or failed. */
-  async #admit(check: TxStatelessResult): Promise<AddResult> {
+  async #admit(check: TxStatelessResult, origin: TxOrigin): Promise<AddResult> {
     if (!check.ok) return check;
     const { bytes } = check;
     // The same bytes may have arrived twice, in one batch or while it was verified.
@@ -245,6 +250,7 @@ export class Mempool {
 
     const entry: MempoolTx = {
       ...check,
+      origin,
       sender,
       nonce,
       addedAt: this.#chain.clock.now(),

@@ -1,9 +1,8 @@
 import { isIP } from "node:net";
 import { explorerRoutes } from "../explorer/serve.js";
 import { parseAddress, toChecksumAddress } from "../lib/address.js";
-import { to0x, toHex } from "../lib/bytes.js";
+import { to0x } from "../lib/bytes.js";
 import type { Logger } from "../lib/log.js";
-import { txId } from "../lib/tx.js";
 import { VerifyPool } from "../lib/verify-pool.js";
 import { RpcServer } from "../rpc/server.js";
 import { StoreError } from "../state/errors.js";
@@ -261,9 +260,6 @@ export class WattcapNode {
     const earliestHeight = () => store.earliestBlockHeight() ?? chain.head().height + 1n;
     const sync = new Sync({ chain, network: peers, logger: log("sync"), metrics, earliestHeight });
 
-    // Transactions admitted from gossip were forwarded by gossipsub already; only those
-    // submitted to this node (RPC) are published.
-    const fromGossip = new Set<string>();
     const p2pLog = log("p2p");
     const networkOptions: NetworkOptions = {
       chainId: genesis.chainId,
@@ -275,16 +271,7 @@ export class WattcapNode {
       acceptOnlyKnownValidators: config.p2p.acceptOnlyKnownValidators,
       allowList: ["/ip4/127.0.0.1"],
       validators: {
-        tx: (data) =>
-          admitTxBatch(data, async (tx) => {
-            const key = toHex(txId(tx));
-            fromGossip.add(key);
-            try {
-              return await mempool.add(tx);
-            } finally {
-              fromGossip.delete(key);
-            }
-          }),
+        tx: (data) => admitTxBatch(data, (tx) => mempool.add(tx, "gossip")),
         proposal: driver.onProposal,
         vote: driver.onVote,
         evidence: driver.onEvidence,
@@ -313,8 +300,10 @@ export class WattcapNode {
     });
     parts.push({ name: "tx-relay", close: () => relay.stop() });
     net.on("peer:connected", () => void relay.retry());
+    // Transactions admitted from gossip were forwarded by gossipsub already; only those
+    // submitted to this node (RPC) are published.
     mempool.on("admitted", (tx) => {
-      if (!fromGossip.has(toHex(tx.id))) void relay.relay(tx.id, tx.bytes);
+      if (tx.origin === "rpc") void relay.relay(tx.id, tx.bytes);
     });
 
     const node = new WattcapNode(

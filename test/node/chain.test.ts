@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import fc from "fast-check";
 import t from "tap";
 import {
   type Block,
@@ -17,13 +18,14 @@ import { encodeTx, signTx } from "../../lib/tx.js";
 import { proposerFor } from "../../lib/validator.js";
 import { VerifyPool } from "../../lib/verify-pool.js";
 import { signVote } from "../../lib/vote.js";
-import { Chain, type CommittedBlock, checkTxsStateless } from "../../node/chain.js";
+import { Chain, type CommittedBlock, checkTxsStateless, SignatureCache } from "../../node/chain.js";
 import { ManualClock, offsetClock } from "../../node/clock.js";
 import { buildGenesis, GenesisLoadError, loadGenesisFile } from "../../node/genesis.js";
 import { Mempool } from "../../node/mempool.js";
 import { Producer } from "../../node/producer.js";
 import type { WriteBatch } from "../../state/db.js";
 import { Store } from "../../state/store.js";
+import { checkTxStateless as vmCheckTxStateless } from "../../vm/check.js";
 import { decodeReceipt } from "../../vm/receipt.js";
 import { tables } from "../../vm/tables.js";
 import { encodePayload, txTypeNumber } from "../../vm/tx/types.js";
@@ -483,6 +485,48 @@ t.test("stateless checks verify in a batch and remember good signatures", async 
   );
   t.equal(node.chain.signatureCache.size, 1, "only the good signature is cached");
   t.ok(results[0]!.ok && node.chain.signatureCache.has(results[0]!.id));
+});
+
+t.test("the batched stateless checks answer what the single check answers", async (t) => {
+  const txs = [0n, 1n, 2n].map((n) =>
+    signedTx(op0, n, "registerHousehold", registration(actor(30 + Number(n)), Number(n) + 1)),
+  );
+  // Signed, but failing after the signature step: an unknown type, a payload that is no payload.
+  for (const [type, payload] of [
+    [9999, Uint8Array.of(0x90)],
+    [txTypeNumber("registerHousehold"), Uint8Array.of(1, 2, 3)],
+  ] as const) {
+    const body = { chainId: CHAIN_ID, nonce: 5n, type, payload, signer: op0.publicKey };
+    txs.push(encodeTx(signTx(body, op0.secretKey)));
+  }
+  // Byte flips anywhere: in the key, the signature, the payload, the framing; often several.
+  const mutant = fc
+    .record({
+      tx: fc.constantFrom(...txs),
+      flips: fc.array(fc.record({ at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }), {
+        maxLength: 3,
+      }),
+    })
+    .map(({ tx, flips }) => {
+      const bytes = tx.slice();
+      for (const { at, bit } of flips) bytes[at % bytes.length]! ^= 1 << bit;
+      return bytes;
+    });
+  await fc.assert(
+    fc.asyncProperty(fc.array(mutant, { minLength: 1, maxLength: 6 }), async (batch) => {
+      const cache = new SignatureCache(100);
+      for (const round of ["fresh", "cached"]) {
+        const results = await checkTxsStateless(batch, CHAIN_ID, { cache });
+        const single = batch.map((bytes) => vmCheckTxStateless(bytes, CHAIN_ID));
+        t.same(
+          results.map((r) => (r.ok ? toHex(r.id) : r.code)),
+          single.map((r) => (r.ok ? toHex(r.tx.id) : r.code)),
+          round,
+        );
+      }
+    }),
+    { numRuns: 200 },
+  );
 });
 
 t.test("last commits verify with a single kept state version", async (t) => {

@@ -67,6 +67,12 @@ t.test("admits a valid transaction once and announces it", async (t) => {
   if (result.ok) t.ok(mempool.has(result.id));
   t.same(await addAll(mempool, [bytes]), ["ALREADY_KNOWN"], "deduplicated");
   t.equal(admitted.length, 1, "a duplicate is not announced again");
+  t.ok((await mempool.add(tx(op0, 1n), "gossip")).ok);
+  t.same(
+    admitted.map((entry) => entry.origin),
+    ["rpc", "gossip"],
+    "each says where it came from: only the first is the node's to relay",
+  );
 });
 
 t.test("a transaction failing stateless or stateful checks never enters", async (t) => {
@@ -83,8 +89,9 @@ t.test("a transaction failing stateless or stateful checks never enters", async 
   t.same(codes, ["BAD_SIGNATURE", "WRONG_CHAIN_ID", "TX_MALFORMED", "NOT_AUTHORISED"]);
   t.equal(mempool.size, 0);
   t.equal(admitted.length, 0);
-  // Valid signatures are facts about their ids, whatever else fails; the forged one is not kept.
-  t.equal(chain.signatureCache.size, 2, "the two good signatures were remembered");
+  // A good signature is a fact about its id, whatever the state says: the stranger's is kept.
+  // The forged one is not, and one of another chain is refused before its signature is checked.
+  t.equal(chain.signatureCache.size, 1, "the one good signature verified was remembered");
 });
 
 t.test("per-sender nonce order: gaps are held until filled", async (t) => {

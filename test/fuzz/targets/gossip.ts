@@ -225,10 +225,12 @@ export const gossipTarget: FuzzTarget = {
             break;
           case "tx":
             // Bytes that are no batch throw, which the gossip layer turns into "reject".
-            verdict = await admitTxBatch(x.data, (tx) => mempool.add(tx)).catch((error) => {
-              if (error instanceof CodecError || error instanceof TxBatchError) return "reject";
-              throw error;
-            });
+            verdict = await admitTxBatch(x.data, (tx) => mempool.add(tx, "gossip")).catch(
+              (error) => {
+                if (error instanceof CodecError || error instanceof TxBatchError) return "reject";
+                throw error;
+              },
+            );
             break;
           // The request handlers get what the request/response layer decoded; it answers
           // invalidRequest for bytes that do not decode.
