@@ -111,10 +111,22 @@ export function checkTxStateless(
   if (!isValidPublicKey(tx.body.signer)) {
     return reject("BAD_SIGNER_KEY", "the signer is not a valid public key");
   }
-  if (!verifyTxSignature(tx, verifyFn)) {
+  if (!verifyFn(tx.body.signer, signBytesIn(data), tx.signature)) {
     return reject("BAD_SIGNATURE", "the signature does not match the signer");
   }
   return { ok: true, tx, id: txId(data) };
+}
+
+/** What follows the body in a SignedTx: the 64-byte signature as a msgpack bin8. */
+const SIGNATURE_FIELD_BYTES = 2 + 64;
+
+/**
+ * txSignBytes of a transaction, cut from its own canonical encoding rather than encoding its
+ * body again: a SignedTx is a two-item array header, the body's canonical bytes, the signature.
+ * Only for bytes decodeTx accepted, so they are canonical.
+ */
+function signBytesIn(data: Uint8Array): Uint8Array {
+  return concatBytes(domainPrefix("tx"), data.subarray(1, data.length - SIGNATURE_FIELD_BYTES));
 }
 
 function reject(code: TxStatelessErrorCode, message: string): TxStatelessCheck {

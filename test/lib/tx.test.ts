@@ -133,6 +133,34 @@ t.test("checkTxStateless uses the verifier it is given", (t) => {
   t.end();
 });
 
+t.test("checkTxStateless hands the verifier exactly txSignBytes of the body", (t) => {
+  fc.assert(
+    fc.property(
+      fc.record({
+        chainId: fc.constantFrom(CHAIN),
+        nonce: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
+        type: fc.nat(),
+        // Lengths across msgpack's bin8, bin16 and bin32 headers.
+        payload: fc.oneof(
+          fc.uint8Array({ maxLength: 300 }),
+          fc.nat({ max: 70_000 }).map((n) => new Uint8Array(n).fill(3)),
+        ),
+        signer: fc.constant(pk1),
+      }),
+      (generated) => {
+        let message: Uint8Array | undefined;
+        checkTxStateless(encodeTx(signTx(generated, sk1)), CHAIN, (_key, m) => {
+          message = m;
+          return true;
+        });
+        t.equal(toHex(message ?? new Uint8Array()), toHex(txSignBytes(generated)));
+      },
+    ),
+    { numRuns: 100 },
+  );
+  t.end();
+});
+
 t.test("the size limit covers the whole encoding, and the largest tx passes", (t) => {
   const overhead =
     encodeTx(signTx({ ...body, payload: new Uint8Array(70_000) }, sk1)).length - 70_000;
