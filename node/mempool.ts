@@ -88,6 +88,8 @@ export interface MempoolEvents {
  * how long the stateful checks hold it; inline, verification holds the loop (~0.3 ms each).
  */
 const POOL_TURN = 256;
+/** Turns verifying on the pool at once. */
+const POOL_TURNS_IN_FLIGHT = 4;
 export const INLINE_TURN = 8;
 
 interface Waiting {
@@ -119,7 +121,11 @@ export class Mempool {
   #seq = 0;
   /** Admissions not yet started, in arrival order (see #scheduleTurn). */
   readonly #waiting: Waiting[] = [];
-  #admitting = false;
+  /** Turns started and not finished, and whether one is about to start. */
+  #turns = 0;
+  #turnScheduled = false;
+  /** Settles when the latest turn has admitted its transactions. */
+  #lastTurn: Promise<void> = Promise.resolve();
   #checker: { readonly head: object; readonly check: (tx: Tx) => TxCheck<object> } | undefined;
 
   constructor(chain: Chain, options: MempoolOptions = {}) {
@@ -161,7 +167,7 @@ export class Mempool {
   add(bytes: Uint8Array, origin: TxOrigin = "rpc"): Promise<AddResult> {
     return new Promise<AddResult>((resolve, reject) => {
       this.#waiting.push({ bytes, origin, resolve, reject });
-      if (this.#waiting.length === 1 && !this.#admitting) this.#scheduleTurn();
+      this.#scheduleTurn();
     });
   }
 
@@ -173,18 +179,29 @@ export class Mempool {
    * committed. Between two turns the loop polls for I/O and runs its timers. A turn takes what
    * arrived meanwhile, up to a bound, and verifies it as one batch: on the worker pool when there
    * is one (the loop stays free however large the batch), else inline and few at a time.
+   * With a pool, the next turns verify while one waits for its results (the loop would
+   * otherwise sit idle while the workers verify, and the workers while it admits); the turns
+   * still admit one after another, in arrival order.
    */
   #scheduleTurn(): void {
+    const inFlight = this.#pool ? POOL_TURNS_IN_FLIGHT : 1;
+    if (this.#turnScheduled || this.#waiting.length === 0 || this.#turns >= inFlight) return;
+    this.#turnScheduled = true;
     setImmediate(() => {
+      this.#turnScheduled = false;
       void this.#admitTurn();
     });
   }
 
   async #admitTurn(): Promise<void> {
-    this.#admitting = true;
     const batch = this.#waiting.splice(0, this.#pool ? POOL_TURN : INLINE_TURN);
-    // Each turn checks against the clock as it is now.
-    this.#checker = undefined;
+    if (batch.length === 0) return;
+    this.#turns++;
+    const previous = this.#lastTurn;
+    let done = () => {};
+    this.#lastTurn = new Promise<void>((resolve) => {
+      done = resolve;
+    });
     try {
       this.expire();
       const sized = batch.filter(({ bytes, resolve }) => {
@@ -192,11 +209,16 @@ export class Mempool {
         resolve(refuse("TX_TOO_LARGE_FOR_POOL", `${bytes.length} bytes exceed the pool's bound`));
         return false;
       });
-      const checks = await checkTxsStateless(
+      const checking = checkTxsStateless(
         sized.map(({ bytes }) => bytes),
         this.#chain.chainId,
         { pool: this.#pool, cache: this.#chain.signatureCache, registry: this.#registry },
       );
+      this.#scheduleTurn();
+      const checks = await checking;
+      await previous;
+      // Each turn checks against the clock as it is now.
+      this.#checker = undefined;
       for (const [i, { origin, resolve, reject }] of sized.entries()) {
         const check = checks[i];
         try {
@@ -210,8 +232,9 @@ export class Mempool {
       // Settling an already settled admission does nothing: this reaches the rest.
       for (const { reject } of batch) reject(error);
     } finally {
-      this.#admitting = false;
-      if (this.#waiting.length > 0) this.#scheduleTurn();
+      done();
+      this.#turns--;
+      this.#scheduleTurn();
     }
   }
 

@@ -277,3 +277,40 @@ t.test(
     t.equal(mempool.size, 1);
   },
 );
+
+t.test(
+  "with a pool, later turns verify while one waits, and all admit in arrival order",
+  async (t) => {
+    const calls: { readonly jobs: number; readonly release: () => void }[] = [];
+    const pool = {
+      verifyBatch: (jobs: readonly unknown[]) =>
+        new Promise<boolean[]>((resolve) => {
+          calls.push({ jobs: jobs.length, release: () => resolve(jobs.map(() => true)) });
+        }),
+    } as unknown as VerifyPool;
+    const { mempool, admitted } = await setup(t, { pool, maxTxsPerAccount: 512 });
+    const senders = [op0, op1, op2];
+    const burst = Array.from({ length: 600 }, (_, i) =>
+      tx(senders[i % 3]!, BigInt(Math.floor(i / 3))),
+    );
+    const adds = burst.map((bytes) => mempool.add(bytes));
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    for (let i = 0; i < 100 && calls.length < 3; i++) await turn();
+    t.same(
+      calls.map((c) => c.jobs),
+      [256, 256, 88],
+      "three turns verify at once",
+    );
+    calls[2]!.release();
+    calls[1]!.release();
+    for (let i = 0; i < 5; i++) await turn();
+    t.equal(admitted.length, 0, "the later turns wait for the first to admit");
+    calls[0]!.release();
+    t.ok((await Promise.all(adds)).every((r) => r.ok));
+    t.same(
+      admitted.map((entry) => toHex(entry.bytes)),
+      burst.map((bytes) => toHex(bytes)),
+      "in arrival order",
+    );
+  },
+);
