@@ -14,10 +14,12 @@
 // Order: each batch takes the next due readings in (meter, time) order, so a later nonce never
 // carries a meter's reading earlier than one in an earlier nonce. Readings queued again (a
 // refusal, a whole rejection) are older than anything still in flight for their meters, so
-// nothing new is signed until the pipeline has emptied; they then go first. A batch joins a
-// non-empty pipeline only if it is full (a partial one means the backlog is caught up), so the
-// batches in flight are all of one size: one the chain rejects as too large (BATCH_TOO_LARGE)
-// is not followed by a smaller one that lands ahead of its readings.
+// nothing new is signed until the pipeline has emptied; they then go first. A full batch joins
+// a non-empty pipeline; a partial one (the backlog is caught up) only if no other partial one
+// is in flight, so a live oracle still gathers what comes due during a round trip into one
+// transaction, and only behind batches no larger than one the chain has executed since the
+// last refusal, so that it cannot land ahead of the readings of a batch the chain rejects as
+// too large (BATCH_TOO_LARGE).
 //
 // Nonces: a refused transaction n strands n+1.. (the chain takes each account's nonces in
 // sequence). Its same bytes are sent again after the backoff, and n+1.. are left alone; once
@@ -79,6 +81,10 @@ export class Submitter {
   #nonce: bigint | undefined;
   /** Nothing new is signed until the pipeline empties: after a restart or a requeue. */
   #hold = true;
+  /** The batches in flight that were not full. */
+  readonly #partial = new WeakSet<PendingTx>();
+  /** The largest batch the chain has executed since the start or the last requeue. */
+  #proven = 0;
   #lastFault: string | undefined;
 
   constructor(outbox: Outbox, chain: OracleChain, options: SubmitterOptions) {
@@ -148,7 +154,7 @@ export class Submitter {
       const batch = packBatch(due, { maxReadings: this.#maxReadings });
       if (batch.length === 0) break;
       const full = batch.length === this.#maxReadings || batch.length < due.length;
-      if (inFlight.length > 0 && !full) break;
+      if (!full && !this.#partialMayJoin(inFlight)) break;
       const nonce = await this.#nextNonce(inFlight);
       const built = buildSubmitReadings(
         this.#options.chainId,
@@ -164,12 +170,17 @@ export class Submitter {
       };
       await this.#outbox.submit(tx);
       inFlight.push(tx);
+      if (!full) this.#partial.add(tx);
       this.#options.events?.submitted?.(tx);
       sent = true;
       // The newest: a refusal strands nothing, so its readings go back at once.
       if (!(await this.#send(tx, []))) break;
     }
     return sent;
+  }
+
+  #partialMayJoin(inFlight: readonly PendingTx[]): boolean {
+    return inFlight.every((tx) => !this.#partial.has(tx) && tx.readings.length <= this.#proven);
   }
 
   async #nextNonce(inFlight: readonly PendingTx[]): Promise<bigint> {
@@ -211,6 +222,7 @@ export class Submitter {
     await this.#outbox.settle(tx, found.height, found.readings);
     this.#drop([tx]);
     if (this.#nonce === undefined || this.#nonce <= tx.nonce) this.#nonce = tx.nonce + 1n;
+    this.#proven = Math.max(this.#proven, tx.readings.length);
     this.#lastFault = undefined;
     this.#options.events?.settled?.(tx, found.height, found.readings);
   }
@@ -230,6 +242,7 @@ export class Submitter {
       this.#drop(requeued);
       this.#hold = true;
       this.#nonce = undefined;
+      this.#proven = 0;
     }
     this.#lastFault = `${code}: ${message}`;
     this.#options.events?.txRefused?.(tx, code, message, requeued);
@@ -249,11 +262,12 @@ export class Submitter {
   }
 
   /**
-   * Steps until `signal` aborts (or, with `untilDrained`, until the outbox is empty), sleeping
+   * Steps until `signal` aborts (or, with `untilDrained`, until it says nothing more will be
+   * queued and the outbox is empty), sleeping
    * between rounds and backing off after faults: initialMs, doubled per consecutive fault, up to
    * maxMs.
    */
-  async run(signal: AbortSignal, options: { untilDrained?: boolean } = {}): Promise<void> {
+  async run(signal: AbortSignal, options: { untilDrained?: () => boolean } = {}): Promise<void> {
     const { retry } = this.#options;
     let faults = 0;
     while (!signal.aborted) {
@@ -261,7 +275,7 @@ export class Submitter {
       try {
         const result = await this.step();
         faults = 0;
-        if (options.untilDrained && result === "idle" && this.#outbox.backlog() === 0) return;
+        if (result === "idle" && options.untilDrained?.() && this.#outbox.backlog() === 0) return;
         pause =
           result === "progress"
             ? 0

@@ -49,7 +49,7 @@ function submitter(outbox: Outbox, node: FakeNode, options: Partial<SubmitterOpt
 }
 
 async function drain(s: Submitter): Promise<void> {
-  await s.run(AbortSignal.timeout(10_000), { untilDrained: true });
+  await s.run(AbortSignal.timeout(10_000), { untilDrained: () => true });
 }
 
 t.test("drains the outbox in batches; every reading lands once", async (t) => {
@@ -236,36 +236,56 @@ t.test(
     const node = new FakeNode();
     node.autoMine = false;
     await outbox.enqueue("a", readings(A, 23));
-    await outbox.enqueue("b", readings(B, 22));
+    await outbox.enqueue("b", readings(B, 15));
     const s = submitter(outbox, node, { maxReadings: 5 });
+    const nonces = () => [...node.pool.values()].map((p) => p.nonce);
 
     t.equal(await s.step(), "progress");
     t.equal(s.inFlight, 4, "a full pipeline before any block");
-    t.same(
-      [...node.pool.values()].map((p) => p.nonce),
-      [0n, 1n, 2n, 3n],
-      "consecutive nonces",
-    );
+    t.same(nonces(), [0n, 1n, 2n, 3n], "consecutive nonces");
     t.equal(await s.step(), "waiting", "no room until one lands");
     node.mine();
-    t.equal(await s.step(), "progress", "four settled, four more sent");
-    t.same(
-      [...node.pool.values()].map((p) => p.nonce),
-      [4n, 5n, 6n, 7n],
-    );
-    t.match(outbox.counters(), { submitted: 40, confirmed: 20 });
-    node.mine();
-    t.equal(await s.step(), "progress", "the last, partial batch goes once the pipeline is empty");
-    t.equal(s.inFlight, 1);
+    t.equal(await s.step(), "progress");
+    t.same(nonces(), [4n, 5n, 6n, 7n], "four settled, three full batches and the partial one sent");
+    t.match(outbox.counters(), { submitted: 38, confirmed: 20 });
     node.mine();
     t.equal(await s.step(), "progress");
     t.equal(await s.step(), "idle");
 
-    assertAllOnceInOrder(t, node, { aa: 23, bb: 22 });
-    t.equal(node.nonceOf, 9n);
-    t.match(outbox.counters(), { read: 45, submitted: 45, confirmed: 45, rejected: {} });
+    assertAllOnceInOrder(t, node, { aa: 23, bb: 15 });
+    t.equal(node.nonceOf, 8n);
+    t.match(outbox.counters(), { read: 38, submitted: 38, confirmed: 38, rejected: {} });
     t.equal(outbox.backlog(), 0);
-    t.same((await outbox.pending()).length, 0);
+    t.same(await outbox.pending(), []);
+  },
+);
+
+t.test(
+  "a partial batch joins the pipeline only behind executed sizes, one at a time",
+  async (t) => {
+    const { outbox } = await openOutbox(t);
+    const node = new FakeNode();
+    node.autoMine = false;
+    const sizes: number[] = [];
+    const s = submitter(outbox, node, {
+      maxReadings: 5,
+      events: { submitted: (tx) => sizes.push(tx.readings.length) },
+    });
+    await outbox.enqueue("a", readings(A, 12));
+    await s.step();
+    t.same(sizes, [5, 5], "the partial batch waits: no batch of 5 has been executed yet");
+    node.mine();
+    await s.step();
+    t.same(sizes, [5, 5, 2]);
+    await outbox.enqueue("a", readings(A, 12, 13n));
+    await s.step();
+    t.same(sizes, [5, 5, 2, 5, 5], "full batches join; the next partial waits for the first");
+    node.mine();
+    await s.step();
+    t.same(sizes, [5, 5, 2, 5, 5, 2]);
+    node.mine();
+    await s.step();
+    assertAllOnceInOrder(t, node, { aa: 24 });
   },
 );
 
