@@ -141,13 +141,9 @@ export class OracleService {
     for (const meter of meters) signers.push(await signerFor(meter.key));
     const outbox = await Outbox.open(config.outboxDir);
     const chain = options.chain ?? clientChain(new WattcapClient({ url: config.rpcUrl }));
-    // The metrics read the submitter's pipeline, and its events feed the metrics.
-    let submitter: Submitter | undefined;
-    const metrics = createOracleMetrics(
-      () => outbox.backlog(),
-      () => submitter?.inFlight ?? 0,
-    );
-    submitter = new Submitter(outbox, chain, {
+    // The submitter's events feed the metrics (declared below: events come only once it runs),
+    // and the metrics read its pipeline.
+    const submitter: Submitter = new Submitter(outbox, chain, {
       chainId: config.chainId,
       oracleSecretKey: options.oracleSecretKey,
       maxReadings: config.batch.maxReadings,
@@ -181,6 +177,10 @@ export class OracleService {
         },
       },
     });
+    const metrics = createOracleMetrics(
+      () => outbox.backlog(),
+      () => submitter.inFlight,
+    );
     log.info(
       { oracle: submitter.address, meters: meters.length, backlog: outbox.backlog() },
       "oracle starting",
