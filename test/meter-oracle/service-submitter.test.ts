@@ -229,14 +229,22 @@ function assertAllOnceInOrder(t: Test, node: FakeNode, counts: Record<string, nu
   }
 }
 
+/** An outbox with `count` readings queued per meter, and a node that makes blocks only on mine(). */
+async function queuedOnManualNode(t: Test, counts: readonly [Uint8Array, number][]) {
+  const { outbox } = await openOutbox(t);
+  const node = new FakeNode();
+  node.autoMine = false;
+  for (const [meter, count] of counts) await outbox.enqueue(toHex(meter), readings(meter, count));
+  return { outbox, node };
+}
+
 t.test(
   "several transactions in flight, consecutive nonces, each meter's readings in order",
   async (t) => {
-    const { outbox } = await openOutbox(t);
-    const node = new FakeNode();
-    node.autoMine = false;
-    await outbox.enqueue("a", readings(A, 23));
-    await outbox.enqueue("b", readings(B, 15));
+    const { outbox, node } = await queuedOnManualNode(t, [
+      [A, 23],
+      [B, 15],
+    ]);
     const s = submitter(outbox, node, { maxReadings: 5 });
     const nonces = () => [...node.pool.values()].map((p) => p.nonce);
 
@@ -263,21 +271,18 @@ t.test(
 t.test(
   "a partial batch joins the pipeline only behind executed sizes, one at a time",
   async (t) => {
-    const { outbox } = await openOutbox(t);
-    const node = new FakeNode();
-    node.autoMine = false;
+    const { outbox, node } = await queuedOnManualNode(t, [[A, 12]]);
     const sizes: number[] = [];
     const s = submitter(outbox, node, {
       maxReadings: 5,
       events: { submitted: (tx) => sizes.push(tx.readings.length) },
     });
-    await outbox.enqueue("a", readings(A, 12));
     await s.step();
     t.same(sizes, [5, 5], "the partial batch waits: no batch of 5 has been executed yet");
     node.mine();
     await s.step();
     t.same(sizes, [5, 5, 2]);
-    await outbox.enqueue("a", readings(A, 12, 13n));
+    await outbox.enqueue(toHex(A), readings(A, 12, 13n));
     await s.step();
     t.same(sizes, [5, 5, 2, 5, 5], "full batches join; the next partial waits for the first");
     node.mine();
@@ -292,11 +297,10 @@ t.test(
 t.test(
   "a refusal mid-pipeline: the later transactions wait to leave the mempool, then all are re-signed",
   async (t) => {
-    const { outbox } = await openOutbox(t);
-    const node = new FakeNode();
-    node.autoMine = false;
-    await outbox.enqueue("a", readings(A, 12));
-    await outbox.enqueue("b", readings(B, 8));
+    const { outbox, node } = await queuedOnManualNode(t, [
+      [A, 12],
+      [B, 8],
+    ]);
     const refusals: { code: string; nonce: bigint; requeued: bigint[] }[] = [];
     const s = submitter(outbox, node, {
       maxReadings: 5,
