@@ -230,15 +230,8 @@ export class OracleService {
     );
     try {
       if (options.untilDrained) {
-        // Submitting while the sources are still read: the first batches are on their way
-        // before the last meter is signed.
-        let fed = false;
-        await Promise.all([
-          feeds.then(() => {
-            fed = true;
-          }),
-          this.#submitter.run(signal, { untilDrained: () => fed }),
-        ]);
+        await feeds;
+        await this.#submitter.run(signal, { untilDrained: true });
       } else {
         await Promise.all([feeds, this.#submitter.run(signal)]);
       }

@@ -262,12 +262,11 @@ export class Submitter {
   }
 
   /**
-   * Steps until `signal` aborts (or, with `untilDrained`, until it says nothing more will be
-   * queued and the outbox is empty), sleeping
+   * Steps until `signal` aborts (or, with `untilDrained`, until the outbox is empty), sleeping
    * between rounds and backing off after faults: initialMs, doubled per consecutive fault, up to
    * maxMs.
    */
-  async run(signal: AbortSignal, options: { untilDrained?: () => boolean } = {}): Promise<void> {
+  async run(signal: AbortSignal, options: { untilDrained?: boolean } = {}): Promise<void> {
     const { retry } = this.#options;
     let faults = 0;
     while (!signal.aborted) {
@@ -275,7 +274,7 @@ export class Submitter {
       try {
         const result = await this.step();
         faults = 0;
-        if (result === "idle" && options.untilDrained?.() && this.#outbox.backlog() === 0) return;
+        if (options.untilDrained && result === "idle" && this.#outbox.backlog() === 0) return;
         pause =
           result === "progress"
             ? 0

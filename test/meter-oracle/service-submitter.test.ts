@@ -49,7 +49,7 @@ function submitter(outbox: Outbox, node: FakeNode, options: Partial<SubmitterOpt
 }
 
 async function drain(s: Submitter): Promise<void> {
-  await s.run(AbortSignal.timeout(10_000), { untilDrained: () => true });
+  await s.run(AbortSignal.timeout(10_000), { untilDrained: true });
 }
 
 t.test("drains the outbox in batches; every reading lands once", async (t) => {
