@@ -77,7 +77,7 @@ export class Submitter {
   #maxReadings: number;
   /** The outbox's pending transactions in nonce order; read from it on the first step. */
   #inFlight: PendingTx[] | undefined;
-  /** The next nonce when nothing is in flight; undefined: ask the chain. */
+  /** Past the highest nonce settled (the next when nothing is in flight); undefined: ask the chain. */
   #nonce: bigint | undefined;
   /** Nothing new is signed until the pipeline empties: after a restart or a requeue. */
   #hold = true;
@@ -185,9 +185,13 @@ export class Submitter {
 
   async #nextNonce(inFlight: readonly PendingTx[]): Promise<bigint> {
     const last = inFlight.at(-1);
-    if (last) return last.nonce + 1n;
-    this.#nonce ??= await this.#chain.nonce(this.address);
-    return this.#nonce;
+    if (last === undefined) {
+      this.#nonce ??= await this.#chain.nonce(this.address);
+      return this.#nonce;
+    }
+    // Later nonces may have settled while an earlier one still looked pending.
+    const next = last.nonce + 1n;
+    return this.#nonce !== undefined && this.#nonce > next ? this.#nonce : next;
   }
 
   /**

@@ -37,6 +37,8 @@ export class FakeNode implements OracleChain {
   authorised = true;
   /** Lookups that answer "unknown" even for an included transaction (a lagging index). */
   blindLookups = 0;
+  /** Lookups that answer "pending" even for an included transaction (a lagging index). */
+  laggingLookups = 0;
   /** Every lookup makes a block first; off, the test calls mine() itself. */
   autoMine = true;
   /** Nonces the mempool refuses (as MEMPOOL_FULL, say), whatever the bytes. */
@@ -99,6 +101,10 @@ export class FakeNode implements OracleChain {
     if (this.blindLookups > 0) {
       this.blindLookups -= 1;
       return { status: "unknown" };
+    }
+    if (this.laggingLookups > 0) {
+      this.laggingLookups -= 1;
+      return { status: "pending" };
     }
     const found = this.included.get(id);
     if (found) return { status: "included", ...found };

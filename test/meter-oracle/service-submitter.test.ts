@@ -295,6 +295,34 @@ t.test(
 );
 
 t.test(
+  "later nonces settled before an earlier one: the next batch takes a fresh nonce",
+  async (t) => {
+    const { outbox, node } = await queuedOnManualNode(t, [[A, 22]]);
+    const refused: string[] = [];
+    const s = submitter(outbox, node, {
+      maxReadings: 5,
+      events: { txRefused: (_, code) => refused.push(code) },
+    });
+    await s.step();
+    node.mine();
+    // The block holds nonces 0 to 3, but the first lookup still sees nonce 0 pending.
+    node.laggingLookups = 1;
+    await s.step();
+    t.equal(s.inFlight, 2, "nonce 0 still in flight, the partial batch sent");
+    t.same(
+      [...node.pool.values()].map((p) => p.nonce),
+      [4n],
+      "after the highest settled nonce, not after the one still in flight",
+    );
+    node.autoMine = true;
+    await drain(s);
+    t.same(refused, []);
+    assertAllOnceInOrder(t, node, { aa: 22 });
+    t.match(outbox.counters(), { read: 22, confirmed: 22, rejected: {} });
+  },
+);
+
+t.test(
   "a refusal mid-pipeline: the later transactions wait to leave the mempool, then all are re-signed",
   async (t) => {
     const { outbox, node } = await queuedOnManualNode(t, [
