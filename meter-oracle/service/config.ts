@@ -165,7 +165,7 @@ export function parseOracleConfig(json: unknown, file: string): OracleConfig {
   const maxReadings = batchO?.optional("maxReadings")?.int(1, MAX_BATCH_READINGS) ?? 1000;
   const intervalMs = batchO?.optional("intervalMs")?.int(10, 3_600_000) ?? 1000;
   // Below the mempool's per-account quota (maxTxsPerAccount, 64 by default), with room to spare.
-  const maxInFlight = batchO?.optional("maxInFlight")?.int(1, MAX_IN_FLIGHT) ?? 8;
+  const maxInFlight = batchO?.optional("maxInFlight")?.int(1, MAX_IN_FLIGHT) ?? 4;
   const retryO = o.optional("retry")?.object(["initialMs", "maxMs"]);
   const initialMs = retryO?.optional("initialMs")?.int(1, 3_600_000) ?? 500;
   const maxMs = retryO?.optional("maxMs")?.int(1, 3_600_000) ?? 30_000;

@@ -55,7 +55,7 @@ t.test("a valid config: defaults, resolved paths, meter id hashes", async (t) =>
   const c = parseOracleConfig(config(), "/etc/wattcap/oracle.json");
   t.equal(c.oracleKeyFile, "/etc/wattcap/oracle.key");
   t.equal(c.outboxDir, "/etc/wattcap/outbox");
-  t.same(c.batch, { maxReadings: 1000, intervalMs: 1000, maxInFlight: 8 });
+  t.same(c.batch, { maxReadings: 1000, intervalMs: 1000, maxInFlight: 4 });
   t.equal(parseOracleConfig(config({ batch: { maxInFlight: 2 } }), "/c.json").batch.maxInFlight, 2);
   t.same(c.snapshots, { intervalMs: 86_400_000n, anchorMs: 0n });
   t.equal(c.http, undefined);
