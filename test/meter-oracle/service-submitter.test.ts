@@ -229,23 +229,29 @@ function assertAllOnceInOrder(t: Test, node: FakeNode, counts: Record<string, nu
   }
 }
 
-/** An outbox with `count` readings queued per meter, and a node that makes blocks only on mine(). */
-async function queuedOnManualNode(t: Test, counts: readonly [Uint8Array, number][]) {
+/**
+ * An outbox with `count` readings queued per meter, a node that makes blocks only on mine(), and
+ * a submitter of batches of 5 between them.
+ */
+async function pipelineOf(
+  t: Test,
+  counts: readonly [Uint8Array, number][],
+  options: Partial<SubmitterOptions> = {},
+) {
   const { outbox } = await openOutbox(t);
   const node = new FakeNode();
   node.autoMine = false;
   for (const [meter, count] of counts) await outbox.enqueue(toHex(meter), readings(meter, count));
-  return { outbox, node };
+  return { outbox, node, s: submitter(outbox, node, { maxReadings: 5, ...options }) };
 }
 
 t.test(
   "several transactions in flight, consecutive nonces, each meter's readings in order",
   async (t) => {
-    const { outbox, node } = await queuedOnManualNode(t, [
+    const { outbox, node, s } = await pipelineOf(t, [
       [A, 23],
       [B, 15],
     ]);
-    const s = submitter(outbox, node, { maxReadings: 5 });
     const nonces = () => [...node.pool.values()].map((p) => p.nonce);
 
     t.equal(await s.step(), "progress");
@@ -271,10 +277,8 @@ t.test(
 t.test(
   "a partial batch joins the pipeline only behind executed sizes, one at a time",
   async (t) => {
-    const { outbox, node } = await queuedOnManualNode(t, [[A, 12]]);
     const sizes: number[] = [];
-    const s = submitter(outbox, node, {
-      maxReadings: 5,
+    const { outbox, node, s } = await pipelineOf(t, [[A, 12]], {
       events: { submitted: (tx) => sizes.push(tx.readings.length) },
     });
     await s.step();
@@ -297,10 +301,8 @@ t.test(
 t.test(
   "later nonces settled before an earlier one: the next batch takes a fresh nonce",
   async (t) => {
-    const { outbox, node } = await queuedOnManualNode(t, [[A, 22]]);
     const refused: string[] = [];
-    const s = submitter(outbox, node, {
-      maxReadings: 5,
+    const { outbox, node, s } = await pipelineOf(t, [[A, 22]], {
       events: { txRefused: (_, code) => refused.push(code) },
     });
     await s.step();
@@ -325,18 +327,20 @@ t.test(
 t.test(
   "a refusal mid-pipeline: the later transactions wait to leave the mempool, then all are re-signed",
   async (t) => {
-    const { outbox, node } = await queuedOnManualNode(t, [
-      [A, 12],
-      [B, 8],
-    ]);
     const refusals: { code: string; nonce: bigint; requeued: bigint[] }[] = [];
-    const s = submitter(outbox, node, {
-      maxReadings: 5,
-      events: {
-        txRefused: (tx, code, _, requeued) =>
-          refusals.push({ code, nonce: tx.nonce, requeued: requeued.map((r) => r.nonce) }),
+    const { outbox, node, s } = await pipelineOf(
+      t,
+      [
+        [A, 12],
+        [B, 8],
+      ],
+      {
+        events: {
+          txRefused: (tx, code, _, requeued) =>
+            refusals.push({ code, nonce: tx.nonce, requeued: requeued.map((r) => r.nonce) }),
+        },
       },
-    });
+    );
     await s.step();
     const first = await outbox.pending();
     t.same(
