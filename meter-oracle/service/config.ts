@@ -21,6 +21,9 @@ import { MeterDataError } from "../interval.js";
 import { type PeakWindow, peakWindows, type RegisterMode, type Registers } from "../registers.js";
 import type { TimeMapSpec } from "../time-map.js";
 
+/** The deepest submission pipeline a config may ask for. */
+const MAX_IN_FLIGHT = 32;
+
 export type OracleConfigErrorCode = "NOT_FOUND" | "UNREADABLE" | "INVALID";
 
 export class OracleConfigError extends Error {
@@ -92,6 +95,8 @@ export interface OracleConfig {
     readonly maxReadings: number;
     /** How often the service looks for due readings and new simulated intervals. */
     readonly intervalMs: number;
+    /** Transactions outstanding at once (consecutive nonces): the submission pipeline's depth. */
+    readonly maxInFlight: number;
   };
   readonly retry: { readonly initialMs: number; readonly maxMs: number };
   /** Where the service serves /metrics and /status; undefined: not served. */
@@ -156,9 +161,11 @@ export function parseOracleConfig(json: unknown, file: string): OracleConfig {
   const outboxDir = o.field("outboxDir").file(base);
   const schedule = parseSchedule(o.field("periods"));
   const snapshotMs = o.optional("snapshotIntervalMs")?.bigint(1n, 2n ** 62n) ?? DAY_MS;
-  const batchO = o.optional("batch")?.object(["maxReadings", "intervalMs"]);
+  const batchO = o.optional("batch")?.object(["maxReadings", "intervalMs", "maxInFlight"]);
   const maxReadings = batchO?.optional("maxReadings")?.int(1, MAX_BATCH_READINGS) ?? 1000;
   const intervalMs = batchO?.optional("intervalMs")?.int(10, 3_600_000) ?? 1000;
+  // Below the mempool's per-account quota (maxTxsPerAccount, 64 by default), with room to spare.
+  const maxInFlight = batchO?.optional("maxInFlight")?.int(1, MAX_IN_FLIGHT) ?? 4;
   const retryO = o.optional("retry")?.object(["initialMs", "maxMs"]);
   const initialMs = retryO?.optional("initialMs")?.int(1, 3_600_000) ?? 500;
   const maxMs = retryO?.optional("maxMs")?.int(1, 3_600_000) ?? 30_000;
@@ -194,7 +201,7 @@ export function parseOracleConfig(json: unknown, file: string): OracleConfig {
     outboxDir,
     schedule,
     snapshots: { intervalMs: snapshotMs, anchorMs: 0n },
-    batch: { maxReadings, intervalMs },
+    batch: { maxReadings, intervalMs, maxInFlight },
     retry: { initialMs, maxMs },
     http,
     meters,

@@ -415,22 +415,28 @@ export class Outbox {
     });
   }
 
-  /** A transaction that never reached the chain: its readings are queued again, it is dropped. */
-  requeue(tx: PendingTx): Promise<void> {
+  /**
+   * Transactions that never reached the chain, or were rejected whole: their readings are
+   * queued again and they are dropped, all in one write, so a crash never leaves a later nonce
+   * pending behind a dropped one.
+   */
+  requeue(txs: readonly PendingTx[]): Promise<void> {
     return this.#serial(async () => {
       const { summaries, counters, get } = this.#copies();
       const batch = new WriteBatch();
-      for (const { meterIdHash, time } of tx.readings) {
-        const stored = this.get(meterIdHash, time);
-        if (stored?.status.state !== "submitted") continue;
-        this.#putStatus(batch, stored, { state: "queued" });
-        batch.put(readingKey(Q, meterIdHash, time), new Uint8Array());
-        const s = get(meterIdHash);
-        s.submitted -= 1;
-        s.queued += 1;
+      for (const tx of txs) {
+        for (const { meterIdHash, time } of tx.readings) {
+          const stored = this.get(meterIdHash, time);
+          if (stored?.status.state !== "submitted") continue;
+          this.#putStatus(batch, stored, { state: "queued" });
+          batch.put(readingKey(Q, meterIdHash, time), new Uint8Array());
+          const s = get(meterIdHash);
+          s.submitted -= 1;
+          s.queued += 1;
+        }
+        counters.submitted -= tx.readings.length;
+        batch.del(concatBytes(Uint8Array.of(T), u64be(tx.nonce)));
       }
-      counters.submitted -= tx.readings.length;
-      batch.del(concatBytes(Uint8Array.of(T), u64be(tx.nonce)));
       await this.#commit(batch, summaries, counters);
     });
   }

@@ -27,9 +27,10 @@ export interface OracleMetrics {
   readonly txRefused: Counter<"code">;
   readonly faults: Counter;
   readonly backlog: Gauge;
+  readonly inFlight: Gauge;
 }
 
-export function createOracleMetrics(backlog: () => number): OracleMetrics {
+export function createOracleMetrics(backlog: () => number, inFlight: () => number): OracleMetrics {
   const registry = new Registry();
   const registers = [registry];
   return {
@@ -73,6 +74,14 @@ export function createOracleMetrics(backlog: () => number): OracleMetrics {
       registers,
       collect() {
         this.set(backlog());
+      },
+    }),
+    inFlight: new Gauge({
+      name: "wattcap_oracle_in_flight",
+      help: "Transactions sent (or written to send) and not yet settled",
+      registers,
+      collect() {
+        this.set(inFlight());
       },
     }),
   };
@@ -131,12 +140,14 @@ export class OracleService {
     const signers: MeterSigner[] = [];
     for (const meter of meters) signers.push(await signerFor(meter.key));
     const outbox = await Outbox.open(config.outboxDir);
-    const metrics = createOracleMetrics(() => outbox.backlog());
     const chain = options.chain ?? clientChain(new WattcapClient({ url: config.rpcUrl }));
-    const submitter = new Submitter(outbox, chain, {
+    // The submitter's events feed the metrics (declared below: events come only once it runs),
+    // and the metrics read its pipeline.
+    const submitter: Submitter = new Submitter(outbox, chain, {
       chainId: config.chainId,
       oracleSecretKey: options.oracleSecretKey,
       maxReadings: config.batch.maxReadings,
+      maxInFlight: config.batch.maxInFlight,
       retry: config.retry,
       idleMs: config.batch.intervalMs,
       events: {
@@ -151,9 +162,14 @@ export class OracleService {
           }
           log.info({ tx: tx.id, height, readings: outcomes.length }, "batch settled");
         },
-        txRefused: (tx, code, message) => {
+        txRefused: (tx, code, message, requeued) => {
           metrics.txRefused.inc({ code });
-          log.warn({ tx: tx.id, code, message }, "batch refused; its readings are queued again");
+          log.warn(
+            { tx: tx.id, nonce: tx.nonce, code, message, requeued: requeued.map((r) => r.id) },
+            requeued.length > 0
+              ? "batch refused; its readings (and those of the batches it stranded) are queued again"
+              : "batch refused; its same bytes go again after the backoff",
+          );
         },
         fault: (error, retryInMs) => {
           if (!(error instanceof TxRefusedError)) metrics.faults.inc();
@@ -161,6 +177,10 @@ export class OracleService {
         },
       },
     });
+    const metrics = createOracleMetrics(
+      () => outbox.backlog(),
+      () => submitter.inFlight,
+    );
     log.info(
       { oracle: submitter.address, meters: meters.length, backlog: outbox.backlog() },
       "oracle starting",

@@ -21,11 +21,12 @@ export interface OracleStatus {
   readonly chainId: string;
   /** Readings queued or submitted and not yet settled. */
   readonly backlog: number;
-  readonly inFlight: {
+  /** The transactions in flight, in nonce order. */
+  readonly inFlight: readonly {
     readonly id: string;
     readonly nonce: string;
     readonly readings: number;
-  } | null;
+  }[];
   readonly counters: OutboxCounters;
   readonly meters: readonly (MeterSummary & { readonly configured: boolean })[];
   readonly rejections: readonly Rejection[];
@@ -38,13 +39,13 @@ export async function statusOf(
   config: OracleConfig,
   extra: { source: OracleStatus["source"]; lastFault?: string | undefined },
 ): Promise<OracleStatus> {
-  const [inFlight] = await outbox.pending();
+  const inFlight = await outbox.pending();
   const configured = new Set(config.meters.map((m) => toHex(m.meterIdHash)));
   return {
     source: extra.source,
     chainId: config.chainId,
     backlog: outbox.backlog(),
-    inFlight: inFlight ? summarise(inFlight) : null,
+    inFlight: inFlight.map(summarise),
     counters: outbox.counters(),
     meters: outbox.meters().map((m) => ({ ...m, configured: configured.has(m.meterIdHash) })),
     rejections: await outbox.rejections(STATUS_REJECTIONS),
@@ -115,7 +116,8 @@ export function formatStatus(status: OracleStatus): string {
   const lines = [
     `chain:       ${status.chainId} (from the ${status.source === "service" ? "running service" : "outbox"})`,
     `backlog:     ${status.backlog} reading(s) not yet settled`,
-    `in flight:   ${status.inFlight ? `${status.inFlight.id} nonce ${status.inFlight.nonce}, ${status.inFlight.readings} reading(s)` : "none"}`,
+    `in flight:   ${status.inFlight.length === 0 ? "none" : `${status.inFlight.length} transaction(s)`}`,
+    ...status.inFlight.map((tx) => `  ${tx.id} nonce ${tx.nonce}, ${tx.readings} reading(s)`),
     `readings:    ${c.read} read, ${c.submitted} submitted, ${c.confirmed} confirmed (${c.duplicates} already on chain), ${total(c.rejected)} rejected`,
   ];
   if (status.lastFault) lines.push(`last fault:  ${status.lastFault}`);

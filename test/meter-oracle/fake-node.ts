@@ -1,7 +1,8 @@
 // A fake node for the oracle's unit tests (oracle-e2e.test.ts runs the real chain): it keeps
 // nonces, a mempool and blocks, and applies readings with the chain's per-reading rules that
 // matter here (duplicate, order, monotonic registers, unknown meter), so a test can count how
-// often each reading landed.
+// often each reading landed. Like node/mempool.ts it holds a nonce past the account's behind
+// the gap, and a block takes only the run of consecutive nonces from the account's.
 import { addressOf, toChecksumAddress } from "../../lib/address.js";
 import { to0x, toHex } from "../../lib/bytes.js";
 import { publicKeyOf } from "../../lib/keys.js";
@@ -36,11 +37,20 @@ export class FakeNode implements OracleChain {
   authorised = true;
   /** Lookups that answer "unknown" even for an included transaction (a lagging index). */
   blindLookups = 0;
+  /** Lookups that answer "pending" even for an included transaction (a lagging index). */
+  laggingLookups = 0;
+  /** Every lookup makes a block first; off, the test calls mine() itself. */
+  autoMine = true;
+  /** Nonces the mempool refuses (as MEMPOOL_FULL, say), whatever the bytes. */
+  readonly refuse = new Map<bigint, string>();
   readonly meters = new Map<string, { time: bigint; registers: bigint[] }>([
     [toHex(A), { time: 0n, registers: [0n] }],
     [toHex(B), { time: 0n, registers: [0n] }],
   ]);
-  readonly pool = new Map<string, Uint8Array>();
+  /** The mempool by transaction id. */
+  readonly pool = new Map<string, { readonly nonce: bigint; readonly bytes: Uint8Array }>();
+  /** Every transaction id sent, in order, resends included. */
+  readonly sent: string[] = [];
   readonly included = new Map<string, Included>();
   /** Every reading applied, as meter@time. */
   readonly applied: string[] = [];
@@ -68,36 +78,48 @@ export class FakeNode implements OracleChain {
   async send(bytes: Uint8Array): Promise<SendResult> {
     this.#gate();
     const id = to0x(txId(bytes));
-    const tx = decodeTx(bytes);
-    if (tx.body.nonce < this.nonceOf) {
+    this.sent.push(id);
+    const { nonce } = decodeTx(bytes).body;
+    if (nonce < this.nonceOf) {
       return { kind: "refused", code: "NONCE_TOO_LOW", message: "used" };
     }
-    if (this.pool.has(id)) return { kind: "known" };
-    if (tx.body.nonce > this.nonceOf) {
-      return { kind: "refused", code: "NONCE_TOO_HIGH", message: "gap" };
+    // ALREADY_KNOWN and NONCE_TAKEN, as clientChain reads them.
+    if ([...this.pool.values()].some((p) => p.nonce === nonce)) return { kind: "known" };
+    if (nonce - this.nonceOf >= 64n) {
+      return { kind: "refused", code: "NONCE_TOO_FAR", message: "gap" };
     }
+    const code = this.refuse.get(nonce);
+    if (code) return { kind: "refused", code, message: "refused" };
     if (!this.authorised) return { kind: "refused", code: "NOT_AUTHORISED", message: "no oracle" };
-    this.pool.set(id, bytes);
+    this.pool.set(id, { nonce, bytes });
     return { kind: "admitted" };
   }
 
   async lookup(id: string): Promise<TxLookup> {
     this.#gate();
-    this.mine();
+    if (this.autoMine) this.mine();
     if (this.blindLookups > 0) {
       this.blindLookups -= 1;
       return { status: "unknown" };
+    }
+    if (this.laggingLookups > 0) {
+      this.laggingLookups -= 1;
+      return { status: "pending" };
     }
     const found = this.included.get(id);
     if (found) return { status: "included", ...found };
     return { status: this.pool.has(id) ? "pending" : "unknown" };
   }
 
-  /** Includes the pool in a block. */
+  /** Includes the pool's run of consecutive nonces from the account's in a block. */
   mine(): void {
-    if (this.pool.size === 0) return;
+    const run = [...this.pool]
+      .sort(([, a], [, b]) => (a.nonce < b.nonce ? -1 : 1))
+      .filter(([, p], i) => p.nonce === this.nonceOf + BigInt(i));
+    if (run.length === 0) return;
     this.height += 1n;
-    for (const [id, bytes] of this.pool) {
+    for (const [id, { bytes }] of run) {
+      this.pool.delete(id);
       const tx = decodeTx(bytes);
       const payload = decodePayload(tx.body.type, tx.body.payload);
       if (!payload.ok || payload.payload.type !== "submitReadings") throw new Error("bad tx");
@@ -127,6 +149,5 @@ export class FakeNode implements OracleChain {
       });
       this.included.set(id, { height: this.height, reject: undefined, readings: outcomes });
     }
-    this.pool.clear();
   }
 }

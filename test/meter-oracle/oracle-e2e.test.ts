@@ -277,7 +277,7 @@ t.test("file → oracle → chain, through a SIGKILL and a node outage", async (
     "a batch in flight after a few settled",
     (s) =>
       (s.meters.find((m) => m.meterId === meters.signed.id)?.confirmed ?? 0) >= 3 &&
-      s.inFlight !== null,
+      s.inFlight.length > 0,
   );
   await oracleProcess.kill();
   t.ok(before.backlog > 0, "killed with readings still to go");
@@ -310,9 +310,9 @@ t.test("file → oracle → chain, through a SIGKILL and a node outage", async (
   // one is the first in flight that stays pending.
   const stranded = await waitFor(
     "a batch stranded in the stalled node's mempool",
-    async (s) => s.inFlight !== null && (await txStatus(s.inFlight.id)) === "pending",
+    async (s) => s.inFlight[0] !== undefined && (await txStatus(s.inFlight[0].id)) === "pending",
   );
-  const lost = stranded.inFlight?.id ?? "";
+  const lost = stranded.inFlight[0]?.id ?? "";
   t.equal(await txStatus(lost), "pending", "the batch waits in the node's mempool");
   await node.kill();
   const faulted = await waitFor("the outage noticed", (s) => s.lastFault !== null, 10_000);

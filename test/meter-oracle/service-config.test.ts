@@ -55,7 +55,8 @@ t.test("a valid config: defaults, resolved paths, meter id hashes", async (t) =>
   const c = parseOracleConfig(config(), "/etc/wattcap/oracle.json");
   t.equal(c.oracleKeyFile, "/etc/wattcap/oracle.key");
   t.equal(c.outboxDir, "/etc/wattcap/outbox");
-  t.same(c.batch, { maxReadings: 1000, intervalMs: 1000 });
+  t.same(c.batch, { maxReadings: 1000, intervalMs: 1000, maxInFlight: 4 });
+  t.equal(parseOracleConfig(config({ batch: { maxInFlight: 2 } }), "/c.json").batch.maxInFlight, 2);
   t.same(c.snapshots, { intervalMs: 86_400_000n, anchorMs: 0n });
   t.equal(c.http, undefined);
   t.same(c.schedule, { kind: "fixed", start: 1_700_000_000_000n, length: 600_000n, firstMonth: 1 });
@@ -73,7 +74,7 @@ t.test("a valid config: defaults, resolved paths, meter id hashes", async (t) =>
 t.test("every problem is reported at once, by path", async (t) => {
   const bad = config({
     rpcUrl: "ftp://x",
-    batch: { maxReadings: 0 },
+    batch: { maxReadings: 0, maxInFlight: 0 },
     extra: true,
     meters: [
       {
@@ -92,6 +93,7 @@ t.test("every problem is reported at once, by path", async (t) => {
     /^rpcUrl: expected an http/,
     /^\(root\): unknown field "extra"/,
     /^batch\.maxReadings: expected an integer in \[1, 10000\]/,
+    /^batch\.maxInFlight: expected an integer in \[1, 32\]/,
     /^meters\[0\]\.meterId:/,
     /^meters\[0\]: a two-register .* needs peakWindows/,
     /^meters\[0\]\.key\.type: expected one of secp256k1, p256/,

@@ -125,7 +125,7 @@ t.test("due readings stop at the chain's clock per meter; requeue puts them back
   const tx = txOf("0x02", 3n, first);
   await box.submit(tx);
   t.same(await box.due(10, 100n), []);
-  await box.requeue(tx);
+  await box.requeue([tx]);
   t.same(await box.pending(), []);
   t.equal((await box.due(10, 100n)).length, 5, "all queued again");
   t.equal(box.counters().submitted, 0);

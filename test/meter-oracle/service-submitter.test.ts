@@ -1,13 +1,17 @@
-// The submitter against a fake node (fake-node.ts): batching, crash recovery, idempotent
-// resends, rejections, outages and refusals.
+// The submitter against a fake node (fake-node.ts): batching, the pipeline of transactions in
+// flight, crash recovery, idempotent resends, rejections, outages and refusals.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t, { type Test } from "tap";
 import { to0x, toHex } from "../../lib/bytes.js";
 import { buildSubmitReadings } from "../../meter-oracle/service/batcher.js";
-import { Outbox, type OutboxReading } from "../../meter-oracle/service/outbox.js";
-import { Submitter, type SubmitterOptions } from "../../meter-oracle/service/submitter.js";
+import { Outbox, type OutboxReading, type PendingTx } from "../../meter-oracle/service/outbox.js";
+import {
+  Submitter,
+  type SubmitterOptions,
+  TxRefusedError,
+} from "../../meter-oracle/service/submitter.js";
 import { A, B, CHAIN, FakeNode, ORACLE_KEY } from "./fake-node.js";
 
 const UNKNOWN = new Uint8Array(32).fill(0xcc);
@@ -36,6 +40,7 @@ function submitter(outbox: Outbox, node: FakeNode, options: Partial<SubmitterOpt
     chainId: CHAIN,
     oracleSecretKey: ORACLE_KEY,
     maxReadings: 10,
+    maxInFlight: 4,
     retry: { initialMs: 1, maxMs: 4 },
     pollMs: 1,
     idleMs: 1,
@@ -192,7 +197,228 @@ t.test("a batch over the chain's limit is rejected whole, then split", async (t)
   await drain(
     submitter(outbox, node, { events: { submitted: (tx) => sizes.push(tx.readings.length) } }),
   );
-  t.same(sizes.slice(0, 3), [10, 5, 2], "halved until it fits");
-  t.equal(node.applied.length, 10);
+  // The two batches of 5 were in flight together, so both were rejected before the second halving.
+  t.same(sizes, [10, 5, 5, 2, 2, 2, 2, 2], "halved until it fits");
+  t.same(
+    node.applied,
+    readings(A, 10).map((r) => `aa@${r.time}`),
+    "in order, once each",
+  );
   t.match(outbox.counters(), { confirmed: 10, rejected: {} });
+});
+
+/** Readings applied per meter, each meter's in the order the chain applied them. */
+function appliedByMeter(node: FakeNode): Map<string, bigint[]> {
+  const out = new Map<string, bigint[]>();
+  for (const entry of node.applied) {
+    const [meter = "", time = "0"] = entry.split("@");
+    out.set(meter, [...(out.get(meter) ?? []), BigInt(time)]);
+  }
+  return out;
+}
+
+/** Every reading of `count` per meter applied once, each meter's in time order. */
+function assertAllOnceInOrder(t: Test, node: FakeNode, counts: Record<string, number>): void {
+  const byMeter = appliedByMeter(node);
+  for (const [meter, count] of Object.entries(counts)) {
+    t.same(
+      byMeter.get(meter),
+      Array.from({ length: count }, (_, i) => BigInt(i + 1)),
+      `${meter}: every reading once, in time order`,
+    );
+  }
+}
+
+/**
+ * An outbox with `count` readings queued per meter, a node that makes blocks only on mine(), and
+ * a submitter of batches of 5 between them.
+ */
+async function pipelineOf(
+  t: Test,
+  counts: readonly [Uint8Array, number][],
+  options: Partial<SubmitterOptions> = {},
+) {
+  const { outbox } = await openOutbox(t);
+  const node = new FakeNode();
+  node.autoMine = false;
+  for (const [meter, count] of counts) await outbox.enqueue(toHex(meter), readings(meter, count));
+  return { outbox, node, s: submitter(outbox, node, { maxReadings: 5, ...options }) };
+}
+
+t.test(
+  "several transactions in flight, consecutive nonces, each meter's readings in order",
+  async (t) => {
+    const { outbox, node, s } = await pipelineOf(t, [
+      [A, 23],
+      [B, 15],
+    ]);
+    const nonces = () => [...node.pool.values()].map((p) => p.nonce);
+
+    t.equal(await s.step(), "progress");
+    t.equal(s.inFlight, 4, "a full pipeline before any block");
+    t.same(nonces(), [0n, 1n, 2n, 3n], "consecutive nonces");
+    t.equal(await s.step(), "waiting", "no room until one lands");
+    node.mine();
+    t.equal(await s.step(), "progress");
+    t.same(nonces(), [4n, 5n, 6n, 7n], "four settled, three full batches and the partial one sent");
+    t.match(outbox.counters(), { submitted: 38, confirmed: 20 });
+    node.mine();
+    t.equal(await s.step(), "progress");
+    t.equal(await s.step(), "idle");
+
+    assertAllOnceInOrder(t, node, { aa: 23, bb: 15 });
+    t.equal(node.nonceOf, 8n);
+    t.match(outbox.counters(), { read: 38, submitted: 38, confirmed: 38, rejected: {} });
+    t.equal(outbox.backlog(), 0);
+    t.same(await outbox.pending(), []);
+  },
+);
+
+t.test(
+  "a partial batch joins the pipeline only behind executed sizes, one at a time",
+  async (t) => {
+    const sizes: number[] = [];
+    const { outbox, node, s } = await pipelineOf(t, [[A, 12]], {
+      events: { submitted: (tx) => sizes.push(tx.readings.length) },
+    });
+    await s.step();
+    t.same(sizes, [5, 5], "the partial batch waits: no batch of 5 has been executed yet");
+    node.mine();
+    await s.step();
+    t.same(sizes, [5, 5, 2]);
+    await outbox.enqueue(toHex(A), readings(A, 12, 13n));
+    await s.step();
+    t.same(sizes, [5, 5, 2, 5, 5], "full batches join; the next partial waits for the first");
+    node.mine();
+    await s.step();
+    t.same(sizes, [5, 5, 2, 5, 5, 2]);
+    node.mine();
+    await s.step();
+    assertAllOnceInOrder(t, node, { aa: 24 });
+  },
+);
+
+t.test(
+  "later nonces settled before an earlier one: the next batch takes a fresh nonce",
+  async (t) => {
+    const refused: string[] = [];
+    const { outbox, node, s } = await pipelineOf(t, [[A, 22]], {
+      events: { txRefused: (_, code) => refused.push(code) },
+    });
+    await s.step();
+    node.mine();
+    // The block holds nonces 0 to 3, but the first lookup still sees nonce 0 pending.
+    node.laggingLookups = 1;
+    await s.step();
+    t.equal(s.inFlight, 2, "nonce 0 still in flight, the partial batch sent");
+    t.same(
+      [...node.pool.values()].map((p) => p.nonce),
+      [4n],
+      "after the highest settled nonce, not after the one still in flight",
+    );
+    node.autoMine = true;
+    await drain(s);
+    t.same(refused, []);
+    assertAllOnceInOrder(t, node, { aa: 22 });
+    t.match(outbox.counters(), { read: 22, confirmed: 22, rejected: {} });
+  },
+);
+
+t.test(
+  "a refusal mid-pipeline: the later transactions wait to leave the mempool, then all are re-signed",
+  async (t) => {
+    const refusals: { code: string; nonce: bigint; requeued: bigint[] }[] = [];
+    const { outbox, node, s } = await pipelineOf(
+      t,
+      [
+        [A, 12],
+        [B, 8],
+      ],
+      {
+        events: {
+          txRefused: (tx, code, _, requeued) =>
+            refusals.push({ code, nonce: tx.nonce, requeued: requeued.map((r) => r.nonce) }),
+        },
+      },
+    );
+    await s.step();
+    const first = await outbox.pending();
+    t.same(
+      first.map((tx) => tx.nonce),
+      [0n, 1n, 2n, 3n],
+    );
+    const [, stranded] = first as [PendingTx, PendingTx, PendingTx, PendingTx];
+    // Nonce 1 leaves the node's mempool (evicted, say) and is refused when sent again; 2 and 3
+    // wait behind the gap, where they would land the moment anything filled nonce 1.
+    node.pool.delete(stranded.id);
+    node.refuse.set(1n, "MEMPOOL_FULL");
+    node.mine();
+    await t.rejects(s.step(), TxRefusedError, "refused again");
+    t.same(
+      refusals.at(-1),
+      { code: "MEMPOOL_FULL", nonce: 1n, requeued: [] },
+      "kept: 2 and 3 may still land",
+    );
+    t.equal(s.inFlight, 3);
+    t.equal(node.included.size, 1, "nothing signed anew");
+    t.match(outbox.counters(), { confirmed: 5 });
+
+    // 2 and 3 leave the mempool too (expired): now nothing from nonce 1 on can land.
+    for (const tx of first.slice(2)) node.pool.delete(tx.id);
+    await t.rejects(s.step(), TxRefusedError);
+    t.same(refusals.at(-1), { code: "MEMPOOL_FULL", nonce: 1n, requeued: [1n, 2n, 3n] });
+    t.equal(s.inFlight, 0);
+    t.same(await outbox.pending(), [], "dropped from the outbox in one write");
+    t.equal(outbox.backlog(), 15, "their readings queued again");
+
+    node.refuse.clear();
+    node.autoMine = true;
+    await drain(s);
+    // Signing is deterministic: the same readings at the same nonces are the same transactions.
+    t.equal(node.included.size, 4, "one transaction per nonce");
+    t.equal(node.nonceOf, 4n, "re-signed from the chain's nonce, 1 on");
+    assertAllOnceInOrder(t, node, { aa: 12, bb: 8 });
+    t.match(outbox.counters(), { read: 20, submitted: 20, confirmed: 20, rejected: {} });
+  },
+);
+
+t.test("a crash with several in flight: the stored bytes go again, in nonce order", async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), "wattcap-submitter-"));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const node = new FakeNode();
+  node.autoMine = false;
+  let outbox = await Outbox.open(dir);
+  await outbox.enqueue("a", readings(A, 15));
+  await outbox.enqueue("b", readings(B, 15));
+  await submitter(outbox, node, { maxReadings: 5 }).step();
+  const before = await outbox.pending();
+  t.equal(before.length, 4);
+  // The oracle dies with four in flight; the node restarts too and forgets its mempool.
+  await outbox.close();
+  node.pool.clear();
+  node.sent.length = 0;
+  outbox = await Outbox.open(dir);
+  t.teardown(() => outbox.close());
+  t.same(
+    (await outbox.pending()).map((tx) => [tx.id, to0x(tx.bytes)]),
+    before.map((tx) => [tx.id, to0x(tx.bytes)]),
+    "the transactions in flight are durable, bytes and all",
+  );
+  const restarted = submitter(outbox, node, { maxReadings: 5 });
+  t.equal(await restarted.step(), "waiting", "nothing new before the old ones settle");
+  t.same(
+    node.sent,
+    before.map((tx) => tx.id),
+    "the same transactions again, in nonce order",
+  );
+  node.autoMine = true;
+  await drain(restarted);
+  t.same(
+    node.sent.slice(0, 4),
+    before.map((tx) => tx.id),
+  );
+  for (const tx of before) t.ok(node.included.has(tx.id), `nonce ${tx.nonce} landed as signed`);
+  t.equal(node.nonceOf, 6n);
+  assertAllOnceInOrder(t, node, { aa: 15, bb: 15 });
+  t.match(outbox.counters(), { read: 30, submitted: 30, confirmed: 30, rejected: {} });
 });
