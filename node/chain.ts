@@ -31,7 +31,7 @@ import { checkEvidence, type Evidence } from "../lib/evidence.js";
 import { domainHash } from "../lib/hash.js";
 import { LruCache } from "../lib/keys.js";
 import { merkleRoot } from "../lib/merkle.js";
-import type { TxBody } from "../lib/tx.js";
+import { type TxBody, txId } from "../lib/tx.js";
 import {
   indexOfValidator,
   proposerFor,
@@ -66,6 +66,8 @@ export const MAX_EVIDENCE_AGE = 100n;
 /** Default ±drift of the time rule, as consensus.clockDriftMs defaults. */
 export const DEFAULT_CLOCK_DRIFT_MS = 1000n;
 const DEFAULT_SIGNATURE_CACHE = 100_000;
+/** Above a full mempool (10,000) and the blocks being validated meanwhile. */
+const DEFAULT_CHECKED_TX_CACHE = 20_000;
 const EXECUTED_CACHE_SIZE = 16;
 
 /**
@@ -143,10 +145,33 @@ export type TxStatelessResult =
   | ({ readonly ok: true } & CheckedTx)
   | { readonly ok: false; readonly code: RejectCode; readonly message: string };
 
+/**
+ * Transactions that passed the stateless checks, decoded, by id: a block's transactions were
+ * almost all checked when the mempool admitted them, and the same bytes (one id) always pass
+ * the same way, so validating the block need not decode and check them again.
+ */
+export class CheckedTxCache {
+  readonly #txs: LruCache<CheckedTx>;
+
+  constructor(capacity = DEFAULT_CHECKED_TX_CACHE) {
+    this.#txs = new LruCache(capacity);
+  }
+
+  get(id: Uint8Array): CheckedTx | undefined {
+    return this.#txs.get(toHex(id));
+  }
+
+  add(tx: CheckedTx): void {
+    this.#txs.set(toHex(tx.id), tx);
+  }
+}
+
 export interface StatelessCheckOptions {
   /** Verifies the uncached signatures in one batch; inline without it. */
   readonly pool?: VerifyPool | undefined;
   readonly cache?: SignatureCache | undefined;
+  /** Where the transactions that pass are remembered. */
+  readonly checked?: CheckedTxCache | undefined;
   readonly registry?: HandlerRegistry | undefined;
 }
 
@@ -159,7 +184,7 @@ export async function checkTxsStateless(
   chainId: string,
   options: StatelessCheckOptions = {},
 ): Promise<TxStatelessResult[]> {
-  const { pool, cache, registry } = options;
+  const { pool, cache, checked, registry } = options;
   // First every check but the signature's, which is recorded rather than verified. A check that
   // failed after the signature step still waits for it: a bad signature is reported first, as
   // the single-transaction check would.
@@ -188,7 +213,9 @@ export async function checkTxsStateless(
     }
     if (!check.ok) return check;
     if (job >= 0) cache?.add(check.tx.id);
-    return { ok: true, bytes: txs[i]!, id: check.tx.id, body: check.body, tx: check.tx };
+    const tx: CheckedTx = { bytes: txs[i]!, id: check.tx.id, body: check.body, tx: check.tx };
+    checked?.add(tx);
+    return { ok: true, ...tx };
   });
 }
 
@@ -375,6 +402,8 @@ export class Chain {
   readonly genesis: ChainGenesis;
   readonly chainId: string;
   readonly signatureCache: SignatureCache;
+  /** Shared with the mempool, which fills it as it admits. */
+  readonly checkedTxs = new CheckedTxCache();
   readonly meterSignatures = new MeterSignatureCache();
   readonly clock: Clock;
   readonly clockDriftMs: bigint;
@@ -735,13 +764,21 @@ export class Chain {
   }
 
   async #checkTxs(txBytes: readonly Uint8Array[]): Promise<TxsCheck> {
-    const results = await checkTxsStateless(txBytes, this.chainId, {
-      pool: this.#pool,
-      cache: this.signatureCache,
-      registry: this.#registry,
-    });
-    const txs: CheckedTx[] = [];
-    for (const [i, result] of results.entries()) {
+    const known = txBytes.map((bytes) => this.checkedTxs.get(txId(bytes)));
+    const unknown = known.flatMap((tx, i) => (tx ? [] : [i]));
+    const results = await checkTxsStateless(
+      unknown.map((i) => txBytes[i]!),
+      this.chainId,
+      {
+        pool: this.#pool,
+        cache: this.signatureCache,
+        checked: this.checkedTxs,
+        registry: this.#registry,
+      },
+    );
+    const txs = [...known];
+    for (const [j, result] of results.entries()) {
+      const i = unknown[j]!;
       if (!result.ok) {
         return {
           ok: false,
@@ -751,9 +788,9 @@ export class Chain {
           }),
         };
       }
-      txs.push(result);
+      txs[i] = result;
     }
-    return { ok: true, txs };
+    return { ok: true, txs: txs as CheckedTx[] };
   }
 
   /** Runs the block on an overlay of the head state and computes its roots; writes nothing. */

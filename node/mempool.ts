@@ -212,7 +212,12 @@ export class Mempool {
       const checking = checkTxsStateless(
         sized.map(({ bytes }) => bytes),
         this.#chain.chainId,
-        { pool: this.#pool, cache: this.#chain.signatureCache, registry: this.#registry },
+        {
+          pool: this.#pool,
+          cache: this.#chain.signatureCache,
+          checked: this.#chain.checkedTxs,
+          registry: this.#registry,
+        },
       );
       this.#scheduleTurn();
       const checks = await checking;

@@ -14,7 +14,7 @@ import {
 import { toHex, u64be } from "../../lib/bytes.js";
 import { decode } from "../../lib/codec.js";
 import { duplicateVoteEvidence } from "../../lib/evidence.js";
-import { encodeTx, signTx } from "../../lib/tx.js";
+import { encodeTx, signTx, txId } from "../../lib/tx.js";
 import { proposerFor } from "../../lib/validator.js";
 import { VerifyPool } from "../../lib/verify-pool.js";
 import { signVote } from "../../lib/vote.js";
@@ -617,6 +617,13 @@ t.test("signatures can be verified on worker threads", async (t) => {
   const verdict = await chain.validateBlock(proposal.bytes);
   t.ok(verdict.ok);
   t.equal(chain.signatureCache.size, 2, "both verified signatures are remembered");
+  const checked = decodeBlock(proposal.bytes).txs.map((bytes) => chain.checkedTxs.get(txId(bytes)));
+  t.ok(
+    checked.every((tx) => tx !== undefined),
+    "and both checked transactions, so the next block that carries them is not checked again",
+  );
+  // The first transaction now comes from that cache, the forged second does not: the refusal
+  // still names the block's own index.
   const forged = tamper(proposal.bytes, (b) => {
     const bad = b.txs[1]!.slice();
     bad[bad.length - 1]! ^= 1;
