@@ -3,7 +3,7 @@
 // dropped), the event sink, and the block's effects beyond state (validator-set updates).
 
 import { byteString } from "../lib/bytes.js";
-import { decode, encode, type Schema } from "../lib/codec.js";
+import { decode, decodeOwn, encode, type Schema } from "../lib/codec.js";
 import type { Evidence } from "../lib/evidence.js";
 import type { Validator } from "../lib/validator.js";
 import { BoundedMap } from "../state/bounded-map.js";
@@ -77,7 +77,9 @@ export function readParams(state: StateReader): Params {
 // byteString rather than by the bytes in a WeakMap: WeakMap insertions cost several µs apiece
 // under a block's allocation rate, and a key's entry is replaced when it is written again. The
 // values are frozen: a memo shared this way must never change, and handlers build new records
-// rather than editing the ones they read.
+// rather than editing the ones they read. Decoding skips the canonical re-encoding check
+// (lib/codec.ts decodeOwn): every value in state was written by encode(), here or on the nodes
+// whose blocks this one executed, and a snapshot import checks each value it brings in.
 interface Decoded {
   readonly bytes: Uint8Array;
   readonly schema: Schema<unknown>;
@@ -89,7 +91,7 @@ const decodedRecords = new BoundedMap<Decoded>(1 << 16);
 function decodeRecord<V>(schema: Schema<V>, id: string, bytes: Uint8Array): V {
   const hit = decodedRecords.get(id);
   if (hit !== undefined && hit.bytes === bytes && hit.schema === schema) return hit.value as V;
-  const value = deepFreeze(decode(schema, bytes));
+  const value = deepFreeze(decodeOwn(schema, bytes));
   decodedRecords.set(id, { bytes, schema, value });
   return value;
 }

@@ -31,14 +31,7 @@ import { authoriseHousehold, householdSignedBy } from "../roles.js";
 import { tables } from "../tables.js";
 import { defineHandler } from "../tx/registry.js";
 import type { Side } from "../tx/types.js";
-import {
-  closeOrder,
-  engineOrder,
-  indexedOrder,
-  nextSeq,
-  priceOfBookKey,
-  writeOrder,
-} from "./book.js";
+import { bookOrder, closeOrder, engineOrder, nextSeq, priceOfBookKey, writeOrder } from "./book.js";
 import {
   creditSummary,
   lockCredits,
@@ -168,11 +161,11 @@ async function crossingMakers(ctx: ExecutionContext, taker: OrderRecord): Promis
       after ? { after, limit: MAKER_PAGE } : { limit: MAKER_PAGE },
     );
     if (page.length === 0) return makers;
-    for (const [key, value] of page) {
+    for (const [key] of page) {
       after = key;
       const price = priceOfBookKey(key, side);
       if (taker.side === "buy" ? price > taker.price : price < taker.price) return makers;
-      const maker = indexedOrder(ctx, value);
+      const maker = bookOrder(ctx, key);
       if (maker.expiry <= ctx.block.time) {
         await closeOrder(ctx, maker, "expired");
         continue;
