@@ -114,6 +114,13 @@ export function u64be(value: bigint): Uint8Array {
   return u64Scratch.slice();
 }
 
+/** u64be(value) written into `out` at `offset`, for builders of longer keys. */
+export function writeU64be(out: Uint8Array, offset: number, value: bigint): void {
+  if (value < 0n || value >= U64_LIMIT) throw new RangeError("u64 out of range");
+  u64View.setBigUint64(0, value);
+  out.set(u64Scratch, offset);
+}
+
 export function readU64be(bytes: Uint8Array, offset = 0): bigint {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getBigUint64(offset);
 }

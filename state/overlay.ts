@@ -48,12 +48,29 @@ export const emptyState: StateReader = {
   scan: async () => [],
 };
 
+/** What a key read means when the overlay has not read it from its base. */
+const NOT_READ = Symbol("not read");
+
 interface Write {
-  readonly key: Uint8Array;
+  /** The overlay's own copy once written; before that, the key it was read by. */
+  key: Uint8Array;
   /** byteString(key): orders as the key does. */
   readonly id: string;
   /** undefined records a delete, which must hide the base's value. Rewritten in place. */
   value: Uint8Array | undefined;
+  /** False for an entry that only remembers a read of the base (cacheReads). */
+  written: boolean;
+  /** The base's value of the key, if this overlay has read it (cacheReads). */
+  base: Uint8Array | undefined | typeof NOT_READ;
+}
+
+export interface OverlayOptions {
+  /**
+   * Remember what is read from the base, for a base that does not change while the overlay is
+   * in use (a block's committed state): a key read again is then one lookup in the overlay's
+   * own map, which every read makes anyway, and changes() compares against that value.
+   */
+  readonly cacheReads?: boolean;
 }
 
 function sameValue(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
@@ -63,7 +80,7 @@ function sameValue(a: Uint8Array | undefined, b: Uint8Array | undefined): boolea
 
 export class StateOverlay implements StateWriter, KeyedStateReader {
   // Keyed by byteString, whose string order is the keys' byte order, so sorting the strings
-  // sorts the keys the way LevelDB does.
+  // sorts the keys the way LevelDB does. With cacheReads it also holds the base's values read.
   private readonly writes = new Map<string, Write>();
   // Writes in key order, kept valid as writes arrive: a rewrite changes its entry in place, and
   // new keys wait in `pending` until the next read in order sorts them and merges them in. A
@@ -72,9 +89,14 @@ export class StateOverlay implements StateWriter, KeyedStateReader {
   private pending: Write[] = [];
   private parent: StateOverlay | undefined;
   private readonly keyedBase: KeyedStateReader | undefined;
+  private readonly cacheReads: boolean;
 
-  constructor(private readonly base: StateReader) {
+  constructor(
+    private readonly base: StateReader,
+    options: OverlayOptions = {},
+  ) {
     this.keyedBase = isKeyed(base) ? base : undefined;
+    this.cacheReads = options.cacheReads ?? false;
   }
 
   get(key: Uint8Array): Uint8Array | undefined {
@@ -82,20 +104,31 @@ export class StateOverlay implements StateWriter, KeyedStateReader {
   }
 
   getKeyed(id: string, key: Uint8Array): Uint8Array | undefined {
-    const write = this.writes.get(id);
-    if (write) return write.value;
-    return this.keyedBase ? this.keyedBase.getKeyed(id, key) : this.base.get(key);
+    const entry = this.writes.get(id);
+    if (entry) return entry.written ? entry.value : (entry.base as Uint8Array | undefined);
+    const value = this.baseValue(id, key);
+    if (this.cacheReads)
+      this.writes.set(id, { key, id, value: undefined, written: false, base: value });
+    return value;
   }
 
   // Copies, so a caller reusing its buffers cannot change what the overlay holds.
   set(key: Uint8Array, value: Uint8Array): void {
-    const own = key.slice();
-    this.record(own, byteString(own), value.slice());
+    this.setOwned(key.slice(), value.slice());
   }
 
   delete(key: Uint8Array): void {
-    const own = key.slice();
-    this.record(own, byteString(own), undefined);
+    this.deleteOwned(key.slice());
+  }
+
+  /** set(), for a caller that hands both arrays over and never touches them again. */
+  setOwned(key: Uint8Array, value: Uint8Array): void {
+    this.record(key, byteString(key), value);
+  }
+
+  /** delete(), for a caller that hands the key over and never touches it again. */
+  deleteOwned(key: Uint8Array): void {
+    this.record(key, byteString(key), undefined);
   }
 
   async scan(
@@ -148,7 +181,7 @@ export class StateOverlay implements StateWriter, KeyedStateReader {
   /** Moves this child's writes into its parent; the child is left empty and still usable. */
   mergeIntoParent(): void {
     if (!this.parent) throw new Error("mergeIntoParent: this overlay was not made by child()");
-    for (const w of this.writes.values()) this.parent.record(w.key, w.id, w.value);
+    for (const w of this.writes.values()) if (w.written) this.parent.record(w.key, w.id, w.value);
     this.writes.clear();
     this.sorted = [];
     this.pending = [];
@@ -160,21 +193,29 @@ export class StateOverlay implements StateWriter, KeyedStateReader {
    */
   changes(): Change[] {
     const out: Change[] = [];
-    const base = this.keyedBase;
     for (const w of this.sortedWrites()) {
-      const before = base ? base.getKeyed(w.id, w.key) : this.base.get(w.key);
+      const before = w.base === NOT_READ ? this.baseValue(w.id, w.key) : w.base;
       if (!sameValue(w.value, before)) out.push([w.key, w.value]);
     }
     return out;
+  }
+
+  private baseValue(id: string, key: Uint8Array): Uint8Array | undefined {
+    return this.keyedBase ? this.keyedBase.getKeyed(id, key) : this.base.get(key);
   }
 
   private record(key: Uint8Array, id: string, value: Uint8Array | undefined): void {
     const existing = this.writes.get(id);
     if (existing) {
       existing.value = value;
+      if (!existing.written) {
+        existing.written = true;
+        existing.key = key;
+        this.pending.push(existing);
+      }
       return;
     }
-    const entry: Write = { key, id, value };
+    const entry: Write = { key, id, value, written: true, base: NOT_READ };
     this.writes.set(id, entry);
     this.pending.push(entry);
   }

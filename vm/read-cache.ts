@@ -1,9 +1,10 @@
 // A block's range scans of the committed state, remembered for the rest of the block. The state
 // under a block does not change while it executes, so a range scanned again gives the same
 // answer without another trip to the database: scans are asynchronous page reads on LevelDB,
-// the dearest reads the vm makes. Point reads pass straight through: the store keeps its own
-// bounded cache of the head's values (state/world-state.ts), and a second map here only added a
-// lookup and an insertion to each of a block's thousands of reads. Lives for one block only.
+// the dearest reads the vm makes. Point reads pass straight through: the block's overlay keeps
+// what it read (state/overlay.ts cacheReads) in the map every read looks in anyway, so a map
+// here only added a lookup and an insertion to each of a block's thousands of reads. Lives for
+// one block only.
 
 import { byteString as id } from "../lib/bytes.js";
 import {
