@@ -85,12 +85,31 @@ const encoder = new TextEncoder();
 // starts with one would not survive an encode/decode round trip.
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
+// Short ASCII text (utility ids, job names, references) is most of what the chain encodes, and
+// for it a loop is several times cheaper than a call into TextEncoder or TextDecoder.
+const SHORT_TEXT = 64;
+
 export function utf8(s: string): Uint8Array {
+  if (s.length <= SHORT_TEXT) {
+    const out = new Uint8Array(s.length);
+    let i = 0;
+    for (; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) break;
+      out[i] = c;
+    }
+    if (i === s.length) return out;
+  }
   return encoder.encode(s);
 }
 
 /** Decodes UTF-8, throwing on invalid sequences rather than inventing replacement characters. */
 export function fromUtf8(bytes: Uint8Array): string {
+  if (bytes.length <= SHORT_TEXT) {
+    let ascii = true;
+    for (let i = 0; i < bytes.length && ascii; i++) ascii = bytes[i]! < 0x80;
+    if (ascii) return byteString(bytes);
+  }
   return decoder.decode(bytes);
 }
 

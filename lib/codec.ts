@@ -71,9 +71,13 @@ export function text(max: number): Schema<string> {
     name: "text",
     toWire(v, path) {
       if (typeof v !== "string") fail(path, "expected text");
+      const encoded = utf8(v);
       // TextEncoder turns a lone surrogate into U+FFFD, so two strings would share one encoding.
-      if (LONE_SURROGATE.test(v)) fail(path, "text is not well-formed Unicode");
-      return raw.toWire(utf8(v), path);
+      // Each char below U+0080 is a byte of its own, and no surrogate.
+      if (encoded.length !== v.length && LONE_SURROGATE.test(v)) {
+        fail(path, "text is not well-formed Unicode");
+      }
+      return raw.toWire(encoded, path);
     },
     fromWire(w, path) {
       const b = raw.fromWire(w, path);

@@ -48,6 +48,15 @@ export const emptyState: StateReader = {
   scan: async () => [],
 };
 
+/** One first byte's writes (the empty key has a range of its own, before all others). */
+interface Range {
+  sorted: Write[];
+  pending: Write[];
+}
+
+/** The index of the range of the key whose byteString is `id`. */
+const rangeOf = (id: string): number => (id.length === 0 ? 0 : id.charCodeAt(0) + 1);
+
 /** What a key read means when the overlay has not read it from its base. */
 const NOT_READ = Symbol("not read");
 
@@ -82,11 +91,12 @@ export class StateOverlay implements StateWriter, KeyedStateReader {
   // Keyed by byteString, whose string order is the keys' byte order, so sorting the strings
   // sorts the keys the way LevelDB does. With cacheReads it also holds the base's values read.
   private readonly writes = new Map<string, Write>();
-  // Writes in key order, kept valid as writes arrive: a rewrite changes its entry in place, and
-  // new keys wait in `pending` until the next read in order sorts them and merges them in. A
-  // block that alternates writes and scans thus pays a linear merge per scan, not a full sort.
-  private sorted: Write[] = [];
-  private pending: Write[] = [];
+  // Writes in key order, by the key's first byte (every scan stays within one, bar a scan of
+  // everything), kept valid as writes arrive: a rewrite changes its entry in place, and new keys
+  // wait in their range's `pending` until the next read in order sorts them and merges them in.
+  // A block that alternates writes and scans thus pays a linear merge per scan of the ranges
+  // it scans, not a full sort, nor anything for the ranges it writes but never scans.
+  private ranges: Range[] = [];
   private parent: StateOverlay | undefined;
   private readonly keyedBase: KeyedStateReader | undefined;
   private readonly cacheReads: boolean;
@@ -183,8 +193,7 @@ export class StateOverlay implements StateWriter, KeyedStateReader {
     if (!this.parent) throw new Error("mergeIntoParent: this overlay was not made by child()");
     for (const w of this.writes.values()) if (w.written) this.parent.record(w.key, w.id, w.value);
     this.writes.clear();
-    this.sorted = [];
-    this.pending = [];
+    this.ranges = [];
   }
 
   /**
@@ -193,9 +202,11 @@ export class StateOverlay implements StateWriter, KeyedStateReader {
    */
   changes(): Change[] {
     const out: Change[] = [];
-    for (const w of this.sortedWrites()) {
-      const before = w.base === NOT_READ ? this.baseValue(w.id, w.key) : w.base;
-      if (!sameValue(w.value, before)) out.push([w.key, w.value]);
+    for (let r = 0; r < this.ranges.length; r++) {
+      for (const w of this.sortedRange(r)) {
+        const before = w.base === NOT_READ ? this.baseValue(w.id, w.key) : w.base;
+        if (!sameValue(w.value, before)) out.push([w.key, w.value]);
+      }
     }
     return out;
   }
@@ -211,20 +222,29 @@ export class StateOverlay implements StateWriter, KeyedStateReader {
       if (!existing.written) {
         existing.written = true;
         existing.key = key;
-        this.pending.push(existing);
+        this.pend(existing);
       }
       return;
     }
     const entry: Write = { key, id, value, written: true, base: NOT_READ };
     this.writes.set(id, entry);
-    this.pending.push(entry);
+    this.pend(entry);
   }
 
-  private sortedWrites(): Write[] {
-    if (this.pending.length === 0) return this.sorted;
+  private pend(write: Write): void {
+    const r = rangeOf(write.id);
+    const range = this.ranges[r];
+    if (range) range.pending.push(write);
+    else this.ranges[r] = { sorted: [], pending: [write] };
+  }
+
+  private sortedRange(r: number): Write[] {
+    const range = this.ranges[r];
+    if (range === undefined) return [];
+    if (range.pending.length === 0) return range.sorted;
     const byId = (a: Write, b: Write) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-    const fresh = this.pending.sort(byId);
-    const old = this.sorted;
+    const fresh = range.pending.sort(byId);
+    const old = range.sorted;
     const merged: Write[] = new Array(old.length + fresh.length);
     let i = 0;
     let j = 0;
@@ -234,14 +254,17 @@ export class StateOverlay implements StateWriter, KeyedStateReader {
           ? old[i++]!
           : fresh[j++]!;
     }
-    this.sorted = merged;
-    this.pending = [];
+    range.sorted = merged;
+    range.pending = [];
     return merged;
   }
 
   /** Writes under `prefix` with keys strictly after `after` (or all of them), in key order. */
   private writesFrom(prefix: Uint8Array, after: Uint8Array | undefined): Write[] {
-    const sorted = this.sortedWrites();
+    const sorted =
+      prefix.length > 0
+        ? this.sortedRange(prefix[0]! + 1)
+        : this.ranges.flatMap((_, r) => this.sortedRange(r));
     const prefixId = byteString(prefix);
     const afterId = after === undefined ? undefined : byteString(after);
     const strict = afterId !== undefined && afterId >= prefixId;
