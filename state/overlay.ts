@@ -60,8 +60,11 @@ const rangeOf = (id: string): number => (id.length === 0 ? 0 : id.charCodeAt(0) 
 /** What a key read means when the overlay has not read it from its base. */
 const NOT_READ = Symbol("not read");
 
+/** The key of an entry that only remembers a read: the caller's key is not kept alive. */
+const UNWRITTEN = new Uint8Array(0);
+
 interface Write {
-  /** The overlay's own copy once written; before that, the key it was read by. */
+  /** The overlay's own copy once written; UNWRITTEN before that. */
   key: Uint8Array;
   /** byteString(key): orders as the key does. */
   readonly id: string;
@@ -117,8 +120,9 @@ export class StateOverlay implements StateWriter, KeyedStateReader {
     const entry = this.writes.get(id);
     if (entry) return entry.written ? entry.value : (entry.base as Uint8Array | undefined);
     const value = this.baseValue(id, key);
-    if (this.cacheReads)
-      this.writes.set(id, { key, id, value: undefined, written: false, base: value });
+    if (this.cacheReads) {
+      this.writes.set(id, { key: UNWRITTEN, id, value: undefined, written: false, base: value });
+    }
     return value;
   }
 

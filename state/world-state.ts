@@ -251,7 +251,11 @@ export class WorldState {
       ...(limit === undefined || !Number.isFinite(limit) ? {} : { limit }),
     });
     const out = entries.map(([key, value]) => [key.subarray(1), value] as const);
-    if (whole && generation === this.generation) this.ranges.put(prefixId, out);
+    // A scan from the prefix's start that came back short of its limit read the whole prefix:
+    // the jobs' bounded scans of a mostly empty index (expiries) are then answered from memory.
+    const short = limit !== undefined && Number.isSafeInteger(limit) && out.length < limit;
+    const reachedEnd = after === undefined && (whole || short);
+    if (reachedEnd && generation === this.generation) this.ranges.put(prefixId, out);
     return out;
   }
 }
