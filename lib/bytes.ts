@@ -10,9 +10,24 @@ const NIBBLES = Int8Array.from({ length: 128 }, (_, code) => {
   return /[0-9a-fA-F]/.test(c) ? Number.parseInt(c, 16) : -1;
 });
 
+/** The char codes of each byte's two hex digits. */
+const HEX_CODES = Uint16Array.from({ length: 512 }, (_, i) => HEX[i >> 1]!.charCodeAt(i & 1));
+/** Bytes turned into hex a chunk at a time: fromCharCode takes its chars as arguments. */
+const HEX_CHUNK = 4096;
+
+// The digits' char codes, then one string: appending a pair per byte made a string per byte.
 export function toHex(bytes: Uint8Array): string {
   let out = "";
-  for (const b of bytes) out += HEX[b];
+  for (let start = 0; start < bytes.length; start += HEX_CHUNK) {
+    const end = Math.min(bytes.length, start + HEX_CHUNK);
+    const codes = new Uint16Array(2 * (end - start));
+    for (let i = start, j = 0; i < end; i++, j += 2) {
+      const b = bytes[i]!;
+      codes[j] = HEX_CODES[2 * b]!;
+      codes[j + 1] = HEX_CODES[2 * b + 1]!;
+    }
+    out += String.fromCharCode.apply(null, codes as unknown as number[]);
+  }
   return out;
 }
 
