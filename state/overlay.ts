@@ -117,7 +117,8 @@ export class StateOverlay implements StateWriter, KeyedStateReader {
   }
 
   getKeyed(id: string, key: Uint8Array): Uint8Array | undefined {
-    const entry = this.writes.get(id);
+    // Most of a transaction's reads go through its overlay while it holds no write yet.
+    const entry = this.writes.size === 0 ? undefined : this.writes.get(id);
     if (entry) return entry.written ? entry.value : (entry.base as Uint8Array | undefined);
     const value = this.baseValue(id, key);
     if (this.cacheReads) {

@@ -91,11 +91,17 @@ export async function placeOrder(
   }
   if (side === "sell") {
     const { free, vintages } = creditSummary(ctx, household.address);
-    if (sellableOf(ctx, household.address, free, window.period) < qty) {
+    if (sellableOf(ctx, household.address, free, window.period, account) < qty) {
       reject("INSUFFICIENT_CREDITS");
     }
     lockCredits(ctx, household.address, qty, vintages);
-    updateTradingAccount(ctx, household.address, (a) => ({ ...a, sellOrders: a.sellOrders + 1 }));
+    // Locking credits leaves the trading account as `account` read it.
+    updateTradingAccount(
+      ctx,
+      household.address,
+      (a) => ({ ...a, sellOrders: a.sellOrders + 1 }),
+      account,
+    );
   } else {
     const { balance } = ctx.get(tables.account, household.address) ?? NEW_ACCOUNT;
     const floor = -policy.creditLimit;
@@ -103,12 +109,17 @@ export async function placeOrder(
     if (balance - account.lockedMoney - qty * price < floor) reject("INSUFFICIENT_FUNDS");
     const { held } = creditSummary(ctx, household.address);
     if (held + account.openBuyQty + qty > policy.holdingLimit) reject("HOLDING_LIMIT");
-    updateTradingAccount(ctx, household.address, (a) => ({
-      ...a,
-      lockedMoney: a.lockedMoney + qty * price,
-      openBuyQty: a.openBuyQty + qty,
-      buyOrders: a.buyOrders + 1,
-    }));
+    updateTradingAccount(
+      ctx,
+      household.address,
+      (a) => ({
+        ...a,
+        lockedMoney: a.lockedMoney + qty * price,
+        openBuyQty: a.openBuyQty + qty,
+        buyOrders: a.buyOrders + 1,
+      }),
+      account,
+    );
   }
 
   const order: OrderRecord = {
