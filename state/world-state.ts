@@ -52,7 +52,10 @@ function guarded<T>(what: string, run: () => T): T {
   }
 }
 
-/** Head values cached by default: some 40 MB at most for records of the usual few hundred bytes. */
+/**
+ * Head values cached by default: some 40 MB at most for records of the usual few hundred bytes,
+ * plus the decoded records the vm keeps on the bytes it has read (vm/context.ts).
+ */
 export const DEFAULT_VALUE_CACHE = 1 << 17;
 
 export interface WorldStateOptions {
