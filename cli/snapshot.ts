@@ -20,6 +20,7 @@ import {
   decode,
   encode,
   type Infer,
+  isCanonical,
   list,
   struct,
   text,
@@ -215,6 +216,12 @@ export async function restoreSnapshot(
     const previous = changes[i - 1];
     if (previous && compareBytes(previous[0], key) >= 0) {
       throw new SnapshotError("MALFORMED", `entry ${i} is not in ascending key order`);
+    }
+    // The vm reads state values without re-checking their encoding (lib/codec.ts decodeOwn),
+    // trusting that its own store holds only what encode() wrote: this is where values from
+    // elsewhere are held to that.
+    if (!isCanonical(value)) {
+      throw new SnapshotError("MALFORMED", `entry ${i}'s value is not in the canonical encoding`);
     }
     changes.push([key, value]);
   }

@@ -10,9 +10,24 @@ const NIBBLES = Int8Array.from({ length: 128 }, (_, code) => {
   return /[0-9a-fA-F]/.test(c) ? Number.parseInt(c, 16) : -1;
 });
 
+/** The char codes of each byte's two hex digits. */
+const HEX_CODES = Uint16Array.from({ length: 512 }, (_, i) => HEX[i >> 1]!.charCodeAt(i & 1));
+/** Bytes turned into hex a chunk at a time: fromCharCode takes its chars as arguments. */
+const HEX_CHUNK = 4096;
+
+// The digits' char codes, then one string: appending a pair per byte made a string per byte.
 export function toHex(bytes: Uint8Array): string {
   let out = "";
-  for (const b of bytes) out += HEX[b];
+  for (let start = 0; start < bytes.length; start += HEX_CHUNK) {
+    const end = Math.min(bytes.length, start + HEX_CHUNK);
+    const codes = new Uint16Array(2 * (end - start));
+    for (let i = start, j = 0; i < end; i++, j += 2) {
+      const b = bytes[i]!;
+      codes[j] = HEX_CODES[2 * b]!;
+      codes[j + 1] = HEX_CODES[2 * b + 1]!;
+    }
+    out += String.fromCharCode.apply(null, codes as unknown as number[]);
+  }
   return out;
 }
 
@@ -85,12 +100,31 @@ const encoder = new TextEncoder();
 // starts with one would not survive an encode/decode round trip.
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
+// Short ASCII text (utility ids, job names, references) is most of what the chain encodes, and
+// for it a loop is several times cheaper than a call into TextEncoder or TextDecoder.
+const SHORT_TEXT = 64;
+
 export function utf8(s: string): Uint8Array {
+  if (s.length <= SHORT_TEXT) {
+    const out = new Uint8Array(s.length);
+    let i = 0;
+    for (; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) break;
+      out[i] = c;
+    }
+    if (i === s.length) return out;
+  }
   return encoder.encode(s);
 }
 
 /** Decodes UTF-8, throwing on invalid sequences rather than inventing replacement characters. */
 export function fromUtf8(bytes: Uint8Array): string {
+  if (bytes.length <= SHORT_TEXT) {
+    let ascii = true;
+    for (let i = 0; i < bytes.length && ascii; i++) ascii = bytes[i]! < 0x80;
+    if (ascii) return byteString(bytes);
+  }
   return decoder.decode(bytes);
 }
 
@@ -112,6 +146,13 @@ export function u64be(value: bigint): Uint8Array {
   if (value < 0n || value >= U64_LIMIT) throw new RangeError("u64 out of range");
   u64View.setBigUint64(0, value);
   return u64Scratch.slice();
+}
+
+/** u64be(value) written into `out` at `offset`, for builders of longer keys. */
+export function writeU64be(out: Uint8Array, offset: number, value: bigint): void {
+  if (value < 0n || value >= U64_LIMIT) throw new RangeError("u64 out of range");
+  u64View.setBigUint64(0, value);
+  out.set(u64Scratch, offset);
 }
 
 export function readU64be(bytes: Uint8Array, offset = 0): bigint {

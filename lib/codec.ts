@@ -71,9 +71,13 @@ export function text(max: number): Schema<string> {
     name: "text",
     toWire(v, path) {
       if (typeof v !== "string") fail(path, "expected text");
+      const encoded = utf8(v);
       // TextEncoder turns a lone surrogate into U+FFFD, so two strings would share one encoding.
-      if (LONE_SURROGATE.test(v)) fail(path, "text is not well-formed Unicode");
-      return raw.toWire(utf8(v), path);
+      // Each char below U+0080 is a byte of its own, and no surrogate.
+      if (encoded.length !== v.length && LONE_SURROGATE.test(v)) {
+        fail(path, "text is not well-formed Unicode");
+      }
+      return raw.toWire(encoded, path);
     },
     fromWire(w, path) {
       const b = raw.fromWire(w, path);
@@ -269,4 +273,39 @@ export function decode<T>(schema: Schema<T>, data: Uint8Array, options: DecodeOp
     throw new CodecError("NON_CANONICAL", `${schema.name}: not the canonical encoding`);
   }
   return value;
+}
+
+/**
+ * decode() without the canonical check, for bytes that encode() produced on this node: the
+ * world state's values, which only blocks it executed (or a snapshot import, which checks each
+ * value with isCanonical) ever wrote. The schema is still checked, so a damaged value is still
+ * refused; only re-encoding, most of a small record's decoding cost, is spared. Never for bytes
+ * from a peer, a client or a file.
+ */
+export function decodeOwn<T>(schema: Schema<T>, data: Uint8Array): T {
+  let wire: unknown;
+  try {
+    wire = packr.unpack(data);
+  } catch (e) {
+    throw new CodecError("MALFORMED", `${schema.name}: ${(e as Error).message}`);
+  }
+  return schema.fromWire(wire, schema.name);
+}
+
+/**
+ * Whether `data` is one msgpack value written as msgpackr writes it, whatever its schema. Every
+ * schema's fromWire returns a value its toWire lowers back to the very wire it was given (bytes,
+ * numbers and bigints as they are, booleans, enumerations and unions by their indexes, text by
+ * its UTF-8), so bytes that pass this and a schema's fromWire are that schema's canonical
+ * encoding: this check plus decodeOwn accepts exactly what decode accepts. It lets a store vet
+ * values it cannot yet name the schemas of (a snapshot's state) before decodeOwn reads them.
+ */
+export function isCanonical(data: Uint8Array): boolean {
+  let wire: unknown;
+  try {
+    wire = packr.unpack(data);
+  } catch {
+    return false;
+  }
+  return equalBytes(packr.pack(wire), data);
 }

@@ -48,12 +48,41 @@ export const emptyState: StateReader = {
   scan: async () => [],
 };
 
+/** One first byte's writes (the empty key has a range of its own, before all others). */
+interface Range {
+  sorted: Write[];
+  pending: Write[];
+}
+
+/** The index of the range of the key whose byteString is `id`. */
+const rangeOf = (id: string): number => (id.length === 0 ? 0 : id.charCodeAt(0) + 1);
+
+/** What a key read means when the overlay has not read it from its base. */
+const NOT_READ = Symbol("not read");
+
+/** The key of an entry that only remembers a read: the caller's key is not kept alive. */
+const UNWRITTEN = new Uint8Array(0);
+
 interface Write {
-  readonly key: Uint8Array;
+  /** The overlay's own copy once written; UNWRITTEN before that. */
+  key: Uint8Array;
   /** byteString(key): orders as the key does. */
   readonly id: string;
   /** undefined records a delete, which must hide the base's value. Rewritten in place. */
   value: Uint8Array | undefined;
+  /** False for an entry that only remembers a read of the base (cacheReads). */
+  written: boolean;
+  /** The base's value of the key, if this overlay has read it (cacheReads). */
+  base: Uint8Array | undefined | typeof NOT_READ;
+}
+
+export interface OverlayOptions {
+  /**
+   * Remember what is read from the base, for a base that does not change while the overlay is
+   * in use (a block's committed state): a key read again is then one lookup in the overlay's
+   * own map, which every read makes anyway, and changes() compares against that value.
+   */
+  readonly cacheReads?: boolean;
 }
 
 function sameValue(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
@@ -63,18 +92,24 @@ function sameValue(a: Uint8Array | undefined, b: Uint8Array | undefined): boolea
 
 export class StateOverlay implements StateWriter, KeyedStateReader {
   // Keyed by byteString, whose string order is the keys' byte order, so sorting the strings
-  // sorts the keys the way LevelDB does.
+  // sorts the keys the way LevelDB does. With cacheReads it also holds the base's values read.
   private readonly writes = new Map<string, Write>();
-  // Writes in key order, kept valid as writes arrive: a rewrite changes its entry in place, and
-  // new keys wait in `pending` until the next read in order sorts them and merges them in. A
-  // block that alternates writes and scans thus pays a linear merge per scan, not a full sort.
-  private sorted: Write[] = [];
-  private pending: Write[] = [];
+  // Writes in key order, by the key's first byte (every scan stays within one, bar a scan of
+  // everything), kept valid as writes arrive: a rewrite changes its entry in place, and new keys
+  // wait in their range's `pending` until the next read in order sorts them and merges them in.
+  // A block that alternates writes and scans thus pays a linear merge per scan of the ranges
+  // it scans, not a full sort, nor anything for the ranges it writes but never scans.
+  private ranges: Range[] = [];
   private parent: StateOverlay | undefined;
   private readonly keyedBase: KeyedStateReader | undefined;
+  private readonly cacheReads: boolean;
 
-  constructor(private readonly base: StateReader) {
+  constructor(
+    private readonly base: StateReader,
+    options: OverlayOptions = {},
+  ) {
     this.keyedBase = isKeyed(base) ? base : undefined;
+    this.cacheReads = options.cacheReads ?? false;
   }
 
   get(key: Uint8Array): Uint8Array | undefined {
@@ -82,20 +117,33 @@ export class StateOverlay implements StateWriter, KeyedStateReader {
   }
 
   getKeyed(id: string, key: Uint8Array): Uint8Array | undefined {
-    const write = this.writes.get(id);
-    if (write) return write.value;
-    return this.keyedBase ? this.keyedBase.getKeyed(id, key) : this.base.get(key);
+    // Most of a transaction's reads go through its overlay while it holds no write yet.
+    const entry = this.writes.size === 0 ? undefined : this.writes.get(id);
+    if (entry) return entry.written ? entry.value : (entry.base as Uint8Array | undefined);
+    const value = this.baseValue(id, key);
+    if (this.cacheReads) {
+      this.writes.set(id, { key: UNWRITTEN, id, value: undefined, written: false, base: value });
+    }
+    return value;
   }
 
   // Copies, so a caller reusing its buffers cannot change what the overlay holds.
   set(key: Uint8Array, value: Uint8Array): void {
-    const own = key.slice();
-    this.record(own, byteString(own), value.slice());
+    this.setOwned(key.slice(), value.slice());
   }
 
   delete(key: Uint8Array): void {
-    const own = key.slice();
-    this.record(own, byteString(own), undefined);
+    this.deleteOwned(key.slice());
+  }
+
+  /** set(), for a caller that hands both arrays over and never touches them again. */
+  setOwned(key: Uint8Array, value: Uint8Array): void {
+    this.record(key, byteString(key), value);
+  }
+
+  /** delete(), for a caller that hands the key over and never touches it again. */
+  deleteOwned(key: Uint8Array): void {
+    this.record(key, byteString(key), undefined);
   }
 
   async scan(
@@ -148,10 +196,9 @@ export class StateOverlay implements StateWriter, KeyedStateReader {
   /** Moves this child's writes into its parent; the child is left empty and still usable. */
   mergeIntoParent(): void {
     if (!this.parent) throw new Error("mergeIntoParent: this overlay was not made by child()");
-    for (const w of this.writes.values()) this.parent.record(w.key, w.id, w.value);
+    for (const w of this.writes.values()) if (w.written) this.parent.record(w.key, w.id, w.value);
     this.writes.clear();
-    this.sorted = [];
-    this.pending = [];
+    this.ranges = [];
   }
 
   /**
@@ -160,30 +207,49 @@ export class StateOverlay implements StateWriter, KeyedStateReader {
    */
   changes(): Change[] {
     const out: Change[] = [];
-    const base = this.keyedBase;
-    for (const w of this.sortedWrites()) {
-      const before = base ? base.getKeyed(w.id, w.key) : this.base.get(w.key);
-      if (!sameValue(w.value, before)) out.push([w.key, w.value]);
+    for (let r = 0; r < this.ranges.length; r++) {
+      for (const w of this.sortedRange(r)) {
+        const before = w.base === NOT_READ ? this.baseValue(w.id, w.key) : w.base;
+        if (!sameValue(w.value, before)) out.push([w.key, w.value]);
+      }
     }
     return out;
+  }
+
+  private baseValue(id: string, key: Uint8Array): Uint8Array | undefined {
+    return this.keyedBase ? this.keyedBase.getKeyed(id, key) : this.base.get(key);
   }
 
   private record(key: Uint8Array, id: string, value: Uint8Array | undefined): void {
     const existing = this.writes.get(id);
     if (existing) {
       existing.value = value;
+      if (!existing.written) {
+        existing.written = true;
+        existing.key = key;
+        this.pend(existing);
+      }
       return;
     }
-    const entry: Write = { key, id, value };
+    const entry: Write = { key, id, value, written: true, base: NOT_READ };
     this.writes.set(id, entry);
-    this.pending.push(entry);
+    this.pend(entry);
   }
 
-  private sortedWrites(): Write[] {
-    if (this.pending.length === 0) return this.sorted;
+  private pend(write: Write): void {
+    const r = rangeOf(write.id);
+    const range = this.ranges[r];
+    if (range) range.pending.push(write);
+    else this.ranges[r] = { sorted: [], pending: [write] };
+  }
+
+  private sortedRange(r: number): Write[] {
+    const range = this.ranges[r];
+    if (range === undefined) return [];
+    if (range.pending.length === 0) return range.sorted;
     const byId = (a: Write, b: Write) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-    const fresh = this.pending.sort(byId);
-    const old = this.sorted;
+    const fresh = range.pending.sort(byId);
+    const old = range.sorted;
     const merged: Write[] = new Array(old.length + fresh.length);
     let i = 0;
     let j = 0;
@@ -193,14 +259,17 @@ export class StateOverlay implements StateWriter, KeyedStateReader {
           ? old[i++]!
           : fresh[j++]!;
     }
-    this.sorted = merged;
-    this.pending = [];
+    range.sorted = merged;
+    range.pending = [];
     return merged;
   }
 
   /** Writes under `prefix` with keys strictly after `after` (or all of them), in key order. */
   private writesFrom(prefix: Uint8Array, after: Uint8Array | undefined): Write[] {
-    const sorted = this.sortedWrites();
+    const sorted =
+      prefix.length > 0
+        ? this.sortedRange(prefix[0]! + 1)
+        : this.ranges.flatMap((_, r) => this.sortedRange(r));
     const prefixId = byteString(prefix);
     const afterId = after === undefined ? undefined : byteString(after);
     const strict = afterId !== undefined && afterId >= prefixId;

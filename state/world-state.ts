@@ -52,7 +52,10 @@ function guarded<T>(what: string, run: () => T): T {
   }
 }
 
-/** Head values cached by default: some 40 MB at most for records of the usual few hundred bytes. */
+/**
+ * Head values cached by default: some 40 MB at most for records of the usual few hundred bytes,
+ * plus the decoded records the vm keeps on the bytes it has read (vm/context.ts).
+ */
 export const DEFAULT_VALUE_CACHE = 1 << 17;
 
 export interface WorldStateOptions {
@@ -251,7 +254,11 @@ export class WorldState {
       ...(limit === undefined || !Number.isFinite(limit) ? {} : { limit }),
     });
     const out = entries.map(([key, value]) => [key.subarray(1), value] as const);
-    if (whole && generation === this.generation) this.ranges.put(prefixId, out);
+    // A scan from the prefix's start that came back short of its limit read the whole prefix:
+    // the jobs' bounded scans of a mostly empty index (expiries) are then answered from memory.
+    const short = limit !== undefined && Number.isSafeInteger(limit) && out.length < limit;
+    const reachedEnd = after === undefined && (whole || short);
+    if (reachedEnd && generation === this.generation) this.ranges.put(prefixId, out);
     return out;
   }
 }

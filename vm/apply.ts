@@ -72,7 +72,8 @@ export interface InvalidBlock {
 
 export async function applyBlock(input: ApplyBlockInput): Promise<AppliedBlock | InvalidBlock> {
   const registry = input.registry ?? defaultRegistry;
-  const overlay = new StateOverlay(new BlockReadCache(input.state));
+  // The committed state does not change while the block runs, so its overlay keeps what it read.
+  const overlay = new StateOverlay(new BlockReadCache(input.state), { cacheReads: true });
   const params = readParams(input.state);
   if (input.block.chainId !== params.chainId) {
     return invalid("WRONG_CHAIN_ID", undefined, `the block is for chain ${input.block.chainId}`);

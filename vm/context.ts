@@ -3,10 +3,9 @@
 // dropped), the event sink, and the block's effects beyond state (validator-set updates).
 
 import { byteString } from "../lib/bytes.js";
-import { decode, encode, type Schema } from "../lib/codec.js";
+import { decode, decodeOwn, encode, type Schema } from "../lib/codec.js";
 import type { Evidence } from "../lib/evidence.js";
 import type { Validator } from "../lib/validator.js";
-import { BoundedMap } from "../state/bounded-map.js";
 import {
   isKeyed,
   type KeyedStateReader,
@@ -68,29 +67,34 @@ export function readParams(state: StateReader): Params {
   return decode(tables.params.schema, bytes);
 }
 
-// Records decoded from state, by state key, with the bytes they were decoded from. A block reads
-// the same records over and over (the utility, its policy snapshot, a household in its authorise
-// check and again in its handler), and the state hands back the same bytes object for a key
-// until it is written again (an overlay keeps what was set, the block's read cache what was
-// read, the store's value cache what was committed), so decoding once is enough: an entry
-// serves only a read that got that very bytes object, under the same schema. Keyed by the key's
-// byteString rather than by the bytes in a WeakMap: WeakMap insertions cost several µs apiece
-// under a block's allocation rate, and a key's entry is replaced when it is written again. The
+// Records decoded from state, kept on the very bytes object they were decoded from. A block
+// reads the same records over and over (the utility, its policy snapshot, a household in its
+// authorise check and again in its handler), and the state hands back the same bytes object for
+// a key until it is written again (an overlay keeps what was set, the store's value cache what
+// was committed), so decoding once is enough: a memo serves only reads that got that bytes
+// object, under the same schema. It lives on the bytes, under a symbol and not enumerable, so
+// it goes when they go and costs no lookup: a map by state key cost a lookup in a large table on
+// every read, and a WeakMap several µs an insertion under a block's allocation rate. The
 // values are frozen: a memo shared this way must never change, and handlers build new records
-// rather than editing the ones they read.
-interface Decoded {
-  readonly bytes: Uint8Array;
+// rather than editing the ones they read. Decoding skips the canonical re-encoding check
+// (lib/codec.ts decodeOwn): every value in state was written by encode(), here or on the nodes
+// whose blocks this one executed, and a snapshot import checks each value it brings in.
+const DECODED = Symbol("decoded record");
+
+interface Memo {
   readonly schema: Schema<unknown>;
   readonly value: unknown;
 }
 
-const decodedRecords = new BoundedMap<Decoded>(1 << 16);
-
-function decodeRecord<V>(schema: Schema<V>, id: string, bytes: Uint8Array): V {
-  const hit = decodedRecords.get(id);
-  if (hit !== undefined && hit.bytes === bytes && hit.schema === schema) return hit.value as V;
-  const value = deepFreeze(decode(schema, bytes));
-  decodedRecords.set(id, { bytes, schema, value });
+function decodeRecord<V>(schema: Schema<V>, bytes: Uint8Array): V {
+  const memo = (bytes as Uint8Array & { [DECODED]?: Memo })[DECODED];
+  if (memo !== undefined && memo.schema === schema) return memo.value as V;
+  const value = deepFreeze(decodeOwn(schema, bytes));
+  Object.defineProperty(bytes, DECODED, {
+    value: { schema, value },
+    writable: true,
+    configurable: true,
+  });
   return value;
 }
 
@@ -120,7 +124,7 @@ export class StateView {
   private read<V>(schema: Schema<V>, key: Uint8Array): V | undefined {
     const id = byteString(key);
     const bytes = this.keyed ? this.keyed.getKeyed(id, key) : this.state.get(key);
-    return bytes === undefined ? undefined : decodeRecord(schema, id, bytes);
+    return bytes === undefined ? undefined : decodeRecord(schema, bytes);
   }
 
   /** The record, or a refusal with `code` if there is none. */
@@ -178,12 +182,13 @@ export class ExecutionContext extends StateView {
     return undefined;
   }
 
+  // A table's key and encode() are new arrays nobody else holds, so the overlay may keep them.
   put<K, V>(table: Table<K, V>, key: K, value: V): void {
-    this.state.set(table.key(key), encode(table.schema, value));
+    this.state.setOwned(table.key(key), encode(table.schema, value));
   }
 
   delete<K, V>(table: Table<K, V>, key: K): void {
-    this.state.delete(table.key(key));
+    this.state.deleteOwned(table.key(key));
   }
 
   putOne<V>(singleton: Singleton<V>, value: V): void {

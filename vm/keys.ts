@@ -3,7 +3,7 @@
 // variable-length parts (utility ids, text) carry a length byte so that no key of one record
 // can be a prefix of another's ("ab" || x never collides with "abc"). Adding a kind of record
 // means adding a row here; test/vm/keys.test.ts rejects duplicate prefixes.
-import { concatBytes, u32be, u64be, utf8 } from "../lib/bytes.js";
+import { concatBytes, u32be, utf8, writeU64be } from "../lib/bytes.js";
 
 export const PREFIX = {
   /** () → Params: the genesis parameters, fixed for the chain's life. */
@@ -96,8 +96,24 @@ function sized(name: string, bytes: Uint8Array): Uint8Array {
   return concatBytes(Uint8Array.of(bytes.length), bytes);
 }
 
-const key = (prefix: number, ...parts: Uint8Array[]): Uint8Array =>
-  concatBytes(Uint8Array.of(prefix), ...parts);
+// One allocation per key, u64 parts written straight into it: a block builds tens of thousands.
+function key(prefix: number, ...parts: Array<Uint8Array | bigint>): Uint8Array {
+  let length = 1;
+  for (const part of parts) length += typeof part === "bigint" ? 8 : part.length;
+  const out = new Uint8Array(length);
+  out[0] = prefix;
+  let offset = 1;
+  for (const part of parts) {
+    if (typeof part === "bigint") {
+      writeU64be(out, offset, part);
+      offset += 8;
+    } else {
+      out.set(part, offset);
+      offset += part.length;
+    }
+  }
+  return out;
+}
 
 const address = (a: Uint8Array) => fixed("address", a, ADDRESS);
 const hash = (h: Uint8Array) => fixed("hash", h, HASH);
@@ -119,8 +135,12 @@ function utility(id: string): Uint8Array {
 }
 
 export type BookSide = "buy" | "sell";
-const sideByte = (side: BookSide) => Uint8Array.of(side === "buy" ? 0 : 1);
+// Shared, so never written to: key() copies them into each key.
+const BUY = Uint8Array.of(0);
+const SELL = Uint8Array.of(1);
+const sideByte = (side: BookSide) => (side === "buy" ? BUY : SELL);
 const U64_MAX = (1n << 64n) - 1n;
+const bookPrice = (side: BookSide, price: bigint) => (side === "buy" ? U64_MAX - price : price);
 
 export const keys = {
   params: () => key(PREFIX.params),
@@ -128,8 +148,7 @@ export const keys = {
   totals: () => key(PREFIX.totals),
   validators: () => key(PREFIX.validators),
   proposal: (id: Uint8Array) => key(PREFIX.proposal, hash(id)),
-  proposalExpiry: (height: bigint, id: Uint8Array) =>
-    key(PREFIX.proposalExpiry, u64be(height), hash(id)),
+  proposalExpiry: (height: bigint, id: Uint8Array) => key(PREFIX.proposalExpiry, height, hash(id)),
 
   account: (a: Uint8Array) => key(PREFIX.account, address(a)),
   householdKey: (signer: Uint8Array) => key(PREFIX.householdKey, address(signer)),
@@ -144,20 +163,19 @@ export const keys = {
   meter: (meterIdHash: Uint8Array) => key(PREFIX.meter, hash(meterIdHash)),
   oracle: (a: Uint8Array) => key(PREFIX.oracle, address(a)),
   explicitCap: (household: Uint8Array, period: bigint) =>
-    key(PREFIX.explicitCap, address(household), u64be(period)),
+    key(PREFIX.explicitCap, address(household), period),
   billRecord: (utilityId: string, reference: string) =>
     key(PREFIX.billRecord, utility(utilityId), sized("reference", utf8(reference))),
   meterReading: (meterIdHash: Uint8Array) => key(PREFIX.meterReading, hash(meterIdHash)),
   boundary: (household: Uint8Array, period: bigint) =>
-    key(PREFIX.boundary, address(household), u64be(period)),
+    key(PREFIX.boundary, address(household), period),
 
-  period: (utilityId: string, period: bigint) =>
-    key(PREFIX.period, utility(utilityId), u64be(period)),
+  period: (utilityId: string, period: bigint) => key(PREFIX.period, utility(utilityId), period),
   householdPeriod: (household: Uint8Array, period: bigint) =>
-    key(PREFIX.householdPeriod, address(household), u64be(period)),
+    key(PREFIX.householdPeriod, address(household), period),
 
   credits: (household: Uint8Array, vintage: bigint) =>
-    key(PREFIX.credits, address(household), u64be(vintage)),
+    key(PREFIX.credits, address(household), vintage),
   /** Every vintage a household holds, oldest first. */
   creditsOf: (household: Uint8Array) => key(PREFIX.credits, address(household)),
   creditVintages: (household: Uint8Array) => key(PREFIX.creditVintages, address(household)),
@@ -167,20 +185,21 @@ export const keys = {
    * best price first; within a price, the lower seq (earlier placement) comes first.
    */
   orderBook: (utilityId: string, side: BookSide, price: bigint, seq: bigint) =>
-    key(
-      PREFIX.orderBook,
-      utility(utilityId),
-      sideByte(side),
-      u64be(side === "buy" ? U64_MAX - price : price),
-      u64be(seq),
-    ),
+    key(PREFIX.orderBook, utility(utilityId), sideByte(side), bookPrice(side, price), seq),
   /**
    * The book entry the trading module writes: orderBook's key then the order id, so that orders
    * of one price and seq (the batch and paper modes use the placement height as seq, which
    * keeps the book independent of the order of a block's transactions) stay distinct.
    */
   orderBookEntry: (utilityId: string, side: BookSide, price: bigint, seq: bigint, id: Uint8Array) =>
-    concatBytes(keys.orderBook(utilityId, side, price, seq), hash(id)),
+    key(
+      PREFIX.orderBook,
+      utility(utilityId),
+      sideByte(side),
+      bookPrice(side, price),
+      seq,
+      hash(id),
+    ),
   /** One side of one utility's book, best first. */
   orderBookSide: (utilityId: string, side: BookSide) =>
     key(PREFIX.orderBook, utility(utilityId), sideByte(side)),
@@ -188,7 +207,7 @@ export const keys = {
     key(PREFIX.standingOrder, address(household), sideByte(side)),
   market: (utilityId: string) => key(PREFIX.market, utility(utilityId)),
   tradingAccount: (household: Uint8Array) => key(PREFIX.tradingAccount, address(household)),
-  orderExpiry: (expiry: bigint, id: Uint8Array) => key(PREFIX.orderExpiry, u64be(expiry), hash(id)),
+  orderExpiry: (expiry: bigint, id: Uint8Array) => key(PREFIX.orderExpiry, expiry, hash(id)),
   householdOrder: (household: Uint8Array, id: Uint8Array) =>
     key(PREFIX.householdOrder, address(household), hash(id)),
   /** Every open order of one household, by id. */
@@ -198,12 +217,12 @@ export const keys = {
    * an ascending scan meets them in the order Algorithm 1 serves them.
    */
   paperQueue: (utilityId: string, period: bigint, side: BookSide, rank: Uint8Array) =>
-    key(PREFIX.paperQueue, utility(utilityId), u64be(period), sideByte(side), rank),
+    key(PREFIX.paperQueue, utility(utilityId), period, sideByte(side), rank),
   paperQueueSide: (utilityId: string, period: bigint, side: BookSide) =>
-    key(PREFIX.paperQueue, utility(utilityId), u64be(period), sideByte(side)),
+    key(PREFIX.paperQueue, utility(utilityId), period, sideByte(side)),
 
   statement: (household: Uint8Array, period: bigint) =>
-    key(PREFIX.statement, address(household), u64be(period)),
+    key(PREFIX.statement, address(household), period),
 
   job: (name: string) => key(PREFIX.job, sized("job name", utf8(name))),
 };

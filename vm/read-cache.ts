@@ -1,9 +1,11 @@
-// A block's reads of the committed state, remembered for the rest of the block. The state under
-// a block does not change while it executes, so a key read again (the utility, its policy
-// snapshot, the totals, a household touched by several transactions) or a range scanned again
-// gives the same answer without another trip to the database. Scans are asynchronous page reads
-// on LevelDB, the dearest reads the vm makes. Lives for one block only: nothing is kept across
-// blocks, so memory grows with what one block reads.
+// A block's range scans of the committed state, remembered for the rest of the block. The state
+// under a block does not change while it executes, so a range scanned again gives the same
+// answer without another trip to the database: scans are asynchronous page reads on LevelDB,
+// the dearest reads the vm makes. Point reads pass straight through: the block's overlay keeps
+// what it read (state/overlay.ts cacheReads) in the map every read looks in anyway, so a map
+// here only added a lookup and an insertion to each of a block's thousands of reads. Lives for
+// one block only.
+
 import { byteString as id } from "../lib/bytes.js";
 import {
   isKeyed,
@@ -15,7 +17,6 @@ import {
 type Entries = Array<readonly [Uint8Array, Uint8Array]>;
 
 export class BlockReadCache implements KeyedStateReader {
-  private readonly values = new Map<string, Uint8Array | undefined>();
   private readonly scans = new Map<string, Promise<Entries>>();
   private readonly keyedBase: KeyedStateReader | undefined;
 
@@ -24,15 +25,11 @@ export class BlockReadCache implements KeyedStateReader {
   }
 
   get(key: Uint8Array): Uint8Array | undefined {
-    return this.getKeyed(id(key), key);
+    return this.base.get(key);
   }
 
   getKeyed(k: string, key: Uint8Array): Uint8Array | undefined {
-    const hit = this.values.get(k);
-    if (hit !== undefined || this.values.has(k)) return hit;
-    const value = this.keyedBase ? this.keyedBase.getKeyed(k, key) : this.base.get(key);
-    this.values.set(k, value);
-    return value;
+    return this.keyedBase ? this.keyedBase.getKeyed(k, key) : this.base.get(key);
   }
 
   // The promise is kept, so concurrent scans of one range share one read; callers get their

@@ -23,6 +23,7 @@ import { type ValidatorSchedule, ValidatorScheduleSchema } from "./model/validat
 export interface Table<K, V> {
   readonly name: string;
   readonly schema: Schema<V>;
+  /** A new array at every call (ExecutionContext hands it to its overlay to keep). */
   key(key: K): Uint8Array;
 }
 

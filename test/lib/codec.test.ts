@@ -9,9 +9,11 @@ import {
   CodecError,
   type CodecErrorCode,
   decode,
+  decodeOwn,
   encode,
   enumeration,
   i64,
+  isCanonical,
   list,
   optional,
   type Schema,
@@ -181,6 +183,47 @@ t.test("non-minimal encodings are NON_CANONICAL", (t) => {
   t.equal(codeOf(list(u32, 3), "dc000101"), "NON_CANONICAL", "array16 for one item");
   t.equal(codeOf(list(u32, 3), "dd0000000101"), "NON_CANONICAL", "array32");
   t.equal(codeOf(text(8), "c50004efbbbf41"), "NON_CANONICAL", "text in a bin16");
+  t.end();
+});
+
+t.test("isCanonical plus decodeOwn accept exactly what decode accepts", (t) => {
+  const cases: Array<[Schema<unknown>, string]> = [
+    [u32, "05"],
+    [u32, "cd0005"],
+    [u32, "cc05"],
+    [u32, "d005"],
+    [u32, "cb4014000000000000"],
+    [u32, "0501"],
+    [u64, "d30000000000000005"],
+    [u64, "cf0000000000000005"],
+    [u64, "05"],
+    [bytes(), "c40101"],
+    [bytes(), "c5000101"],
+    [list(u32, 3), "9101"],
+    [list(u32, 3), "dc000101"],
+    [text(8), "c40141"],
+    [text(8), "c50004efbbbf41"],
+    [bool, "c3"],
+    [Color, "03"],
+    [Shape as Schema<unknown>, "920105"],
+    [Pair as Schema<unknown>, "9205c40101"],
+    [Pair as Schema<unknown>, "9205c5000101"],
+  ];
+  for (const [schema, hex] of cases) {
+    const data = fromHex(hex);
+    const own = (() => {
+      try {
+        return isCanonical(data) ? { value: decodeOwn(schema, data) } : "refused";
+      } catch {
+        return "refused";
+      }
+    })();
+    t.same(
+      own,
+      codeOf(schema, hex) === "ACCEPTED" ? { value: decode(schema, data) } : "refused",
+      hex,
+    );
+  }
   t.end();
 });
 

@@ -67,6 +67,7 @@ const valueArb = fc.uint8Array({ minLength: 0, maxLength: 3 });
 type Op =
   | { op: "set"; key: Uint8Array; value: Uint8Array }
   | { op: "delete"; key: Uint8Array }
+  | { op: "get"; key: Uint8Array }
   | { op: "begin" }
   | { op: "merge" }
   | { op: "drop" };
@@ -77,6 +78,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     arbitrary: fc.record({ op: fc.constant("set" as const), key: keyArb, value: valueArb }),
   },
   { weight: 3, arbitrary: fc.record({ op: fc.constant("delete" as const), key: keyArb }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant("get" as const), key: keyArb }) },
   { weight: 1, arbitrary: fc.constant({ op: "begin" as const }) },
   { weight: 1, arbitrary: fc.constant({ op: "merge" as const }) },
   { weight: 1, arbitrary: fc.constant({ op: "drop" as const }) },
@@ -96,11 +98,12 @@ const scanArb = fc.record({
 
 /**
  * Applies the ops to overlays and to a model: a stack of maps where undefined is a delete. The
- * root overlay reads a plain reader, or a keyed one (as the block's overlay reads the store).
+ * root overlay reads a plain reader, or a keyed one (as the block's overlay reads the store),
+ * and may remember its reads (as the block's overlay does); a get is checked as it happens.
  */
-function run(base: Map<string, Uint8Array>, ops: Op[], keyed = false) {
+function run(base: Map<string, Uint8Array>, ops: Op[], keyed = false, cacheReads = false) {
   const reader = sortedReader(base);
-  const root = new StateOverlay(keyed ? keyedReader(reader) : reader);
+  const root = new StateOverlay(keyed ? keyedReader(reader) : reader, { cacheReads });
   const stack: StateOverlay[] = [root];
   const model: Array<Map<string, Uint8Array | undefined>> = [new Map()];
   for (const step of ops) {
@@ -112,6 +115,10 @@ function run(base: Map<string, Uint8Array>, ops: Op[], keyed = false) {
     } else if (step.op === "delete") {
       top.delete(step.key);
       layer.set(toHex(step.key), undefined);
+    } else if (step.op === "get") {
+      let want = base.get(toHex(step.key));
+      for (const m of model) if (m.has(toHex(step.key))) want = m.get(toHex(step.key));
+      deepStrictEqual(top.get(step.key), want, `get ${toHex(step.key)} during the ops`);
     } else if (step.op === "begin") {
       stack.push(top.child());
       model.push(new Map());
@@ -143,8 +150,9 @@ t.test("get and scan match a model map after random writes in nested overlays", 
     fc.array(opArb, { maxLength: 40 }),
     scanArb,
     fc.boolean(),
-    async (base, ops, q, keyed) => {
-      const { stack, effective } = run(base, ops, keyed);
+    fc.boolean(),
+    async (base, ops, q, keyed, cacheReads) => {
+      const { stack, effective } = run(base, ops, keyed, cacheReads);
       for (let depth = 0; depth < stack.length; depth++) {
         const overlay = stack[depth]!;
         const state = effective(depth);
@@ -167,8 +175,9 @@ t.test("changes() is the effective diff against the base, sorted by key", async 
     baseArb,
     fc.array(opArb, { maxLength: 40 }),
     fc.boolean(),
-    async (base, ops, keyed) => {
-      const { root, effective } = run(base, ops, keyed);
+    fc.boolean(),
+    async (base, ops, keyed, cacheReads) => {
+      const { root, effective } = run(base, ops, keyed, cacheReads);
       const after = effective(0);
       const want: Array<[string, string | undefined]> = [];
       for (const hex of new Set([...base.keys(), ...after.keys()])) {

@@ -28,6 +28,15 @@ t.test("fixed-length parts are checked", async (t) => {
   t.throws(() => keys.account(new Uint8Array(19)), RangeError);
   t.throws(() => keys.proposal(new Uint8Array(31)), RangeError);
   t.throws(() => keys.householdIndex("u0", -1), RangeError);
+  t.throws(() => keys.credits(address(1), -1n), RangeError);
+  t.throws(() => keys.statement(address(1), 1n << 64n), RangeError);
+  t.throws(() => keys.orderBook("u0", "buy", 1n << 64n, 0n), RangeError);
+});
+
+t.test("an order book entry is its book key followed by the order id", async (t) => {
+  const entry = keys.orderBookEntry("u0", "sell", 7n, 9n, hash(3));
+  t.same(entry.subarray(0, entry.length - 32), keys.orderBook("u0", "sell", 7n, 9n));
+  t.same(entry.subarray(entry.length - 32), hash(3));
 });
 
 t.test("u64 parts sort like the numbers they hold", async (t) => {

@@ -6,6 +6,7 @@
 // last element (matching pops it in O(1)) and a new level is found by binary search; new levels
 // mostly open near the top of the book, where the array shift is short. Each level is a doubly
 // linked FIFO, so a cancel unlinks in O(1) without leaving tombstones to skip later.
+import { toHex } from "../../lib/bytes.js";
 import type { PriceLevel } from "./batch-auction.js";
 import {
   checkOrder,
@@ -162,7 +163,8 @@ export class ContinuousBook {
   place(order: Order): Trade[] {
     checkOrder(order);
     const key = orderKey(order.id);
-    if (this.byId.has(key)) throw new MarketError("DUPLICATE_ORDER", `order ${key} rests already`);
+    if (this.byId.has(key))
+      throw new MarketError("DUPLICATE_ORDER", `order ${toHex(order.id)} rests already`);
     if (this.lastSeq !== undefined && order.seq <= this.lastSeq) {
       throw new MarketError("STALE_SEQ", `seq ${order.seq} is not after ${this.lastSeq}`);
     }
@@ -266,7 +268,7 @@ export class ContinuousBook {
     for (const o of sorted) {
       const key = orderKey(o.id);
       if (book.byId.has(key))
-        throw new MarketError("DUPLICATE_ORDER", `order ${key} appears twice`);
+        throw new MarketError("DUPLICATE_ORDER", `order ${toHex(o.id)} appears twice`);
       if (book.lastSeq === o.seq)
         throw new MarketError("STALE_SEQ", `two orders share seq ${o.seq}`);
       book.rest(o, o.qty, key);

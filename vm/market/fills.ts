@@ -3,7 +3,7 @@
 // they are checked against the book before anything moves: each fill names an open order of its
 // side, no order fills beyond its remaining size or past its limit, and the buy and sell sides
 // balance in both energy and money, exactly.
-import { equalBytes } from "../../lib/bytes.js";
+import { equalBytes, toHex } from "../../lib/bytes.js";
 import {
   type Book,
   type Fill,
@@ -72,26 +72,35 @@ export function validateFills(book: Book, fills: readonly Fill[]): FillCheck {
     }
     const key = orderKey(f.orderId);
     if (typeof f.qty !== "bigint" || f.qty <= 0n) {
-      return fail("BAD_FILL", `fill for ${key} has a non-positive quantity`, f.orderId);
+      return fail(
+        "BAD_FILL",
+        `fill for ${toHex(f.orderId)} has a non-positive quantity`,
+        f.orderId,
+      );
     }
     if (typeof f.price !== "bigint" || f.price < 0n) {
-      return fail("BAD_FILL", `fill for ${key} has a negative price`, f.orderId);
+      return fail("BAD_FILL", `fill for ${toHex(f.orderId)} has a negative price`, f.orderId);
     }
     const order = byId.get(key);
-    if (order === undefined) return fail("UNKNOWN_ORDER", `no open order ${key}`, f.orderId);
+    if (order === undefined)
+      return fail("UNKNOWN_ORDER", `no open order ${toHex(f.orderId)}`, f.orderId);
     if (f.side !== order.side) {
-      return fail("SIDE_MISMATCH", `fill says ${f.side} for ${order.side} ${key}`, f.orderId);
+      return fail(
+        "SIDE_MISMATCH",
+        `fill says ${f.side} for ${order.side} ${toHex(f.orderId)}`,
+        f.orderId,
+      );
     }
     if (order.side === "buy" ? f.price > order.price : f.price < order.price) {
       return fail(
         "PRICE_BEYOND_LIMIT",
-        `fill at ${f.price} is past the limit ${order.price} of ${order.side} ${key}`,
+        `fill at ${f.price} is past the limit ${order.price} of ${order.side} ${toHex(f.orderId)}`,
         f.orderId,
       );
     }
     const total = (filled.get(key) ?? 0n) + f.qty;
     if (total > order.qty) {
-      return fail("OVERFILL", `${key} fills ${total} of ${order.qty} Wh`, f.orderId);
+      return fail("OVERFILL", `${toHex(f.orderId)} fills ${total} of ${order.qty} Wh`, f.orderId);
     }
     filled.set(key, total);
     const side = totals[order.side];
@@ -137,12 +146,12 @@ export function validateTrades(book: Book, trades: readonly Trade[]): FillCheck 
         return fail("BAD_FILL", `a trade's order id must be ${ORDER_ID_LENGTH} bytes`);
       }
       const order = byId.get(orderKey(id));
-      if (order === undefined) return fail("UNKNOWN_ORDER", `no open order ${orderKey(id)}`, id);
+      if (order === undefined) return fail("UNKNOWN_ORDER", `no open order ${toHex(id)}`, id);
       if (order.side !== side) {
-        return fail("SIDE_MISMATCH", `trade's ${side} ${orderKey(id)} is a ${order.side}`, id);
+        return fail("SIDE_MISMATCH", `trade's ${side} ${toHex(id)} is a ${order.side}`, id);
       }
       if (!(party instanceof Uint8Array) || !equalBytes(party, order.owner)) {
-        return fail("OWNER_MISMATCH", `trade's ${side}er does not own ${orderKey(id)}`, id);
+        return fail("OWNER_MISMATCH", `trade's ${side}er does not own ${toHex(id)}`, id);
       }
     }
   }

@@ -1,7 +1,7 @@
 // Orders, books and the fills the matching engines produce (DESIGN.md §6 "Orders", "Market
 // modes"). Quantities are Wh of credits and prices micro-units per Wh, all bigint, so the
 // value of a trade, qty × price, is exact.
-import { toHex } from "../../lib/bytes.js";
+import { byteString, toHex } from "../../lib/bytes.js";
 
 export type Side = "buy" | "sell";
 
@@ -69,9 +69,12 @@ export function minQty(a: bigint, b: bigint): bigint {
   return b;
 }
 
-/** Map key for an order id: ids are bytes, and Maps compare Uint8Arrays by identity. */
+/**
+ * Map key for an order id: ids are bytes, and Maps compare Uint8Arrays by identity. Not hex,
+ * which builds a string a digit pair at a time: a block keys its whole book by these.
+ */
 export function orderKey(id: Uint8Array): string {
-  return toHex(id);
+  return byteString(id);
 }
 
 /** Throws MarketError("BAD_ORDER") unless the order is well formed. */
@@ -86,10 +89,10 @@ export function checkOrder(order: Order): void {
     throw new MarketError("BAD_ORDER", "order side must be buy or sell");
   }
   if (typeof order.qty !== "bigint" || order.qty <= 0n) {
-    throw new MarketError("BAD_ORDER", `order ${orderKey(order.id)} has a non-positive quantity`);
+    throw new MarketError("BAD_ORDER", `order ${toHex(order.id)} has a non-positive quantity`);
   }
   if (typeof order.price !== "bigint" || order.price < 0n) {
-    throw new MarketError("BAD_ORDER", `order ${orderKey(order.id)} has a negative price`);
+    throw new MarketError("BAD_ORDER", `order ${toHex(order.id)} has a negative price`);
   }
 }
 
@@ -103,9 +106,13 @@ export function indexBook(book: Book): Map<string, Order> {
     checkOrder(order);
     const key = orderKey(order.id);
     if (order.side !== side) {
-      throw new MarketError("WRONG_SIDE", `order ${key} is a ${order.side} among the ${side}s`);
+      throw new MarketError(
+        "WRONG_SIDE",
+        `order ${toHex(order.id)} is a ${order.side} among the ${side}s`,
+      );
     }
-    if (byId.has(key)) throw new MarketError("DUPLICATE_ORDER", `order ${key} appears twice`);
+    if (byId.has(key))
+      throw new MarketError("DUPLICATE_ORDER", `order ${toHex(order.id)} appears twice`);
     byId.set(key, order);
   };
   for (const o of book.buys) add(o, "buy");

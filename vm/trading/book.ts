@@ -85,7 +85,10 @@ function deleteIndexes(ctx: ExecutionContext, order: OrderRecord): void {
   ctx.delete(bookTable, [order.utility, order.side, order.price, order.seq, order.id]);
   ctx.delete(householdOrderTable, [order.owner, order.id]);
   ctx.delete(orderExpiryTable, [order.expiry, order.id]);
-  ctx.delete(paperQueueTable, [order.utility, order.period, order.side, paperRank(order)]);
+  // Only the paper mode queues orders (writeOrder), and a chain's mode never changes.
+  if (ctx.params.marketMode === "paper") {
+    ctx.delete(paperQueueTable, [order.utility, order.period, order.side, paperRank(order)]);
+  }
   touchMarket(ctx, order.utility);
 }
 
@@ -166,10 +169,20 @@ export function engineOrder(order: OrderRecord): Order {
   };
 }
 
-/** The order an index entry (book, paper queue) points at. */
+/** The order a paper queue entry points at. */
 export function indexedOrder(view: StateView, value: Uint8Array): OrderRecord {
   const order = view.get(orderTable, decode(HashSchema, value));
   if (!order) throw new Error("an order index entry without its order");
+  return order;
+}
+
+/**
+ * The order a book entry points at, by the id its key ends with (keys.orderBookEntry): the
+ * entry's value is that same id, and taking it from the key spares decoding it.
+ */
+export function bookOrder(view: StateView, key: Uint8Array): OrderRecord {
+  const order = view.get(orderTable, key.subarray(key.length - 32));
+  if (!order) throw new Error("a book entry without its order");
   return order;
 }
 
@@ -187,8 +200,8 @@ export async function loadSide(
   time: bigint,
 ): Promise<OrderRecord[]> {
   const out: OrderRecord[] = [];
-  for (const [, value] of await ctx.scan(keys.orderBookSide(utility, side))) {
-    const order = indexedOrder(ctx, value);
+  for (const [key] of await ctx.scan(keys.orderBookSide(utility, side))) {
+    const order = bookOrder(ctx, key);
     if (order.expiry > time) out.push(order);
   }
   return out;

@@ -49,12 +49,17 @@ export function putTradingAccount(
   else ctx.put(tradingAccountTable, household, account);
 }
 
+/**
+ * Writes `patch` of the household's trading account. The caller may pass the account as it
+ * stands (saving a second read) if it just read it and nothing changed it since.
+ */
 export function updateTradingAccount(
   ctx: ExecutionContext,
   household: Uint8Array,
   patch: (account: TradingAccount) => TradingAccount,
+  current: TradingAccount = tradingAccount(ctx, household),
 ): TradingAccount {
-  const next = patch(tradingAccount(ctx, household));
+  const next = patch(current);
   if (next.lockedMoney < 0n || next.openBuyQty < 0n || next.owed < 0n) {
     throw new Error("trading account below zero: a lock was released twice");
   }
@@ -86,14 +91,15 @@ export function creditSummary(view: StateView, household: Uint8Array): CreditSum
  * Of `free` credits, those beyond what its unsettled obligations need: what it may sell or give
  * away. `period` is the open window's: its obligation counts as soon as finalisation records
  * it, before the market-open stage (which may come some blocks later) adds it to `owed`.
+ * `account` is the household's trading account, if the caller has just read it.
  */
 export function sellableOf(
   view: StateView,
   household: Uint8Array,
   free: bigint,
   period: bigint | undefined,
+  account: TradingAccount = tradingAccount(view, household),
 ): bigint {
-  const account = tradingAccount(view, household);
   let owed = account.owed;
   if (period !== undefined && (account.owedThrough ?? -1n) < period) {
     const statement = statementOf(view, household, period);

@@ -31,14 +31,7 @@ import { authoriseHousehold, householdSignedBy } from "../roles.js";
 import { tables } from "../tables.js";
 import { defineHandler } from "../tx/registry.js";
 import type { Side } from "../tx/types.js";
-import {
-  closeOrder,
-  engineOrder,
-  indexedOrder,
-  nextSeq,
-  priceOfBookKey,
-  writeOrder,
-} from "./book.js";
+import { bookOrder, closeOrder, engineOrder, nextSeq, priceOfBookKey, writeOrder } from "./book.js";
 import {
   creditSummary,
   lockCredits,
@@ -98,11 +91,17 @@ export async function placeOrder(
   }
   if (side === "sell") {
     const { free, vintages } = creditSummary(ctx, household.address);
-    if (sellableOf(ctx, household.address, free, window.period) < qty) {
+    if (sellableOf(ctx, household.address, free, window.period, account) < qty) {
       reject("INSUFFICIENT_CREDITS");
     }
     lockCredits(ctx, household.address, qty, vintages);
-    updateTradingAccount(ctx, household.address, (a) => ({ ...a, sellOrders: a.sellOrders + 1 }));
+    // Locking credits leaves the trading account as `account` read it.
+    updateTradingAccount(
+      ctx,
+      household.address,
+      (a) => ({ ...a, sellOrders: a.sellOrders + 1 }),
+      account,
+    );
   } else {
     const { balance } = ctx.get(tables.account, household.address) ?? NEW_ACCOUNT;
     const floor = -policy.creditLimit;
@@ -110,12 +109,17 @@ export async function placeOrder(
     if (balance - account.lockedMoney - qty * price < floor) reject("INSUFFICIENT_FUNDS");
     const { held } = creditSummary(ctx, household.address);
     if (held + account.openBuyQty + qty > policy.holdingLimit) reject("HOLDING_LIMIT");
-    updateTradingAccount(ctx, household.address, (a) => ({
-      ...a,
-      lockedMoney: a.lockedMoney + qty * price,
-      openBuyQty: a.openBuyQty + qty,
-      buyOrders: a.buyOrders + 1,
-    }));
+    updateTradingAccount(
+      ctx,
+      household.address,
+      (a) => ({
+        ...a,
+        lockedMoney: a.lockedMoney + qty * price,
+        openBuyQty: a.openBuyQty + qty,
+        buyOrders: a.buyOrders + 1,
+      }),
+      account,
+    );
   }
 
   const order: OrderRecord = {
@@ -168,11 +172,11 @@ async function crossingMakers(ctx: ExecutionContext, taker: OrderRecord): Promis
       after ? { after, limit: MAKER_PAGE } : { limit: MAKER_PAGE },
     );
     if (page.length === 0) return makers;
-    for (const [key, value] of page) {
+    for (const [key] of page) {
       after = key;
       const price = priceOfBookKey(key, side);
       if (taker.side === "buy" ? price > taker.price : price < taker.price) return makers;
-      const maker = indexedOrder(ctx, value);
+      const maker = bookOrder(ctx, key);
       if (maker.expiry <= ctx.block.time) {
         await closeOrder(ctx, maker, "expired");
         continue;

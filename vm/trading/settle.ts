@@ -5,35 +5,35 @@
 // Then, per fill: credits move seller → buyer, oldest vintage first (locks.ts); money moves
 // buyer → seller, exactly qty × price; each order's lock shrinks with its remaining size; and
 // both statements of the orders' window period record the trade.
-import { toHex } from "../../lib/bytes.js";
 import type { ExecutionContext } from "../context.js";
 import { validateFills, validateTrades } from "../market/fills.js";
 import type { Book, Fill, Trade } from "../market/order.js";
-import { minQty } from "../market/order.js";
+import { minQty, orderKey } from "../market/order.js";
 import { adjustBalance } from "../money/ledger.js";
 import { addTrade, updateStatement } from "../settlement/statement.js";
 import { engineOrder, shrinkOrder } from "./book.js";
 import { type CreditChunk, giveCredits, takeLockedCredits } from "./locks.js";
 import type { OrderRecord } from "./model.js";
 
-/** The orders an engine was given, by hex id, and the book built from them. */
+/** The orders an engine was given, by id, and the book built from them. */
 export class MatchedBook {
   private readonly byId = new Map<string, OrderRecord>();
   readonly book: Book;
 
   constructor(buys: readonly OrderRecord[], sells: readonly OrderRecord[]) {
-    for (const o of [...buys, ...sells]) this.byId.set(toHex(o.id), o);
+    for (const o of buys) this.byId.set(orderKey(o.id), o);
+    for (const o of sells) this.byId.set(orderKey(o.id), o);
     this.book = { buys: buys.map(engineOrder), sells: sells.map(engineOrder) };
   }
 
   order(id: Uint8Array): OrderRecord {
-    const order = this.byId.get(toHex(id));
+    const order = this.byId.get(orderKey(id));
     if (!order) throw new Error("a validated fill names an order outside the book");
     return order;
   }
 
   update(order: OrderRecord): void {
-    this.byId.set(toHex(order.id), order);
+    this.byId.set(orderKey(order.id), order);
   }
 }
 
