@@ -128,7 +128,8 @@ export type BlockStructureErrorCode =
   | "DUPLICATE_EVIDENCE";
 
 export type BlockStructureCheck =
-  | { readonly ok: true }
+  /** The transactions' ids, which the txRoot check computed: the block's validation needs them. */
+  | { readonly ok: true; readonly txIds: readonly Uint8Array[] }
   | { readonly ok: false; readonly code: BlockStructureErrorCode; readonly message: string };
 
 /**
@@ -160,7 +161,8 @@ export function checkBlockStructure(block: Block, chainId: string): BlockStructu
       return fail("LAST_COMMIT_MISMATCH", "the last commit is not for the parent block");
     }
   }
-  if (!equalBytes(computeTxRoot(block.txs), header.txRoot)) {
+  const txIds = block.txs.map(txId);
+  if (!equalBytes(merkleRoot("tx-root", txIds), header.txRoot)) {
     return fail("BAD_TX_ROOT", "txRoot does not match the transactions");
   }
   if (!equalBytes(computeLastCommitHash(lastCommit), header.lastCommitHash)) {
@@ -175,7 +177,7 @@ export function checkBlockStructure(block: Block, chainId: string): BlockStructu
   if (!equalBytes(computeEvidenceHash(block.evidence), header.evidenceHash)) {
     return fail("BAD_EVIDENCE_HASH", "evidenceHash does not match the evidence");
   }
-  return { ok: true };
+  return { ok: true, txIds };
 }
 
 function fail(code: BlockStructureErrorCode, message: string): BlockStructureCheck {

@@ -31,7 +31,7 @@ import { checkEvidence, type Evidence } from "../lib/evidence.js";
 import { domainHash } from "../lib/hash.js";
 import { LruCache } from "../lib/keys.js";
 import { merkleRoot } from "../lib/merkle.js";
-import { type TxBody, txId } from "../lib/tx.js";
+import type { TxBody } from "../lib/tx.js";
 import {
   indexOfValidator,
   proposerFor,
@@ -696,7 +696,7 @@ export class Chain {
       const problem = this.checkEvidence(evidence, header.height);
       if (problem) return problem;
     }
-    const txs = await this.#checkTxs(block.txs);
+    const txs = await this.#checkTxs(block.txs, structure.txIds);
     if (!txs.ok) return txs.invalid;
     const execution = await this.#execute(block, txs.txs);
     if (!execution.ok) return execution;
@@ -763,8 +763,8 @@ export class Chain {
     return undefined;
   }
 
-  async #checkTxs(txBytes: readonly Uint8Array[]): Promise<TxsCheck> {
-    const known = txBytes.map((bytes) => this.checkedTxs.get(txId(bytes)));
+  async #checkTxs(txBytes: readonly Uint8Array[], txIds: readonly Uint8Array[]): Promise<TxsCheck> {
+    const known = txIds.map((id) => this.checkedTxs.get(id));
     const unknown = known.flatMap((tx, i) => (tx ? [] : [i]));
     const results = await checkTxsStateless(
       unknown.map((i) => txBytes[i]!),

@@ -191,6 +191,12 @@ const codeOf = (block: Block, chainId = CHAIN) => {
 t.test("checkBlockStructure accepts consistent blocks", (t) => {
   t.equal(codeOf(block1), "OK");
   t.equal(codeOf(block2), "OK");
+  const check = checkBlockStructure(block1, CHAIN);
+  t.same(
+    check.ok ? check.txIds.map(toHex) : [],
+    [toHex(txId(tx))],
+    "and hands back the transactions' ids it hashed for the root",
+  );
   t.end();
 });
 
