@@ -104,7 +104,12 @@ export function decodeBlock(data: Uint8Array): Block {
 
 /** Merkle root over the ids of the block's transactions, so one tx can be proven included. */
 export function computeTxRoot(txs: readonly Uint8Array[]): Uint8Array {
-  return merkleRoot("tx-root", txs.map(txId));
+  return txRootOf(txs.map(txId));
+}
+
+/** computeTxRoot for a caller that holds the transactions' ids already. */
+export function txRootOf(txIds: readonly Uint8Array[]): Uint8Array {
+  return merkleRoot("tx-root", txIds);
 }
 
 export function computeEvidenceHash(evidence: readonly Evidence[]): Uint8Array {
@@ -162,7 +167,7 @@ export function checkBlockStructure(block: Block, chainId: string): BlockStructu
     }
   }
   const txIds = block.txs.map(txId);
-  if (!equalBytes(merkleRoot("tx-root", txIds), header.txRoot)) {
+  if (!equalBytes(txRootOf(txIds), header.txRoot)) {
     return fail("BAD_TX_ROOT", "txRoot does not match the transactions");
   }
   if (!equalBytes(computeLastCommitHash(lastCommit), header.lastCommitHash)) {

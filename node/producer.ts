@@ -12,11 +12,11 @@ import {
   type Block,
   computeEvidenceHash,
   computeLastCommitHash,
-  computeTxRoot,
   encodeBlock,
   MAX_BLOCK_BYTES,
   MAX_BLOCK_EVIDENCE,
   MAX_BLOCK_TXS,
+  txRootOf,
   zeroHash,
 } from "../lib/block.js";
 import { toHex } from "../lib/bytes.js";
@@ -130,7 +130,7 @@ export class Producer {
       const txs = this.#mempool.reap(this.#maxTxs, budget);
       const template: Block = {
         ...shell,
-        header: { ...shell.header, txRoot: computeTxRoot(txs.map((tx) => tx.bytes)) },
+        header: { ...shell.header, txRoot: txRootOf(txs.map((tx) => tx.id)) },
         txs: txs.map((tx) => tx.bytes),
       };
       const result = await chain.executeProposal(template, txs);
