@@ -37,13 +37,13 @@ export class TxRelay {
   readonly #batchDelayMs: number;
   /** Waiting for the next batch, in admission order. */
   #queued: Outgoing[] = [];
-  #flushTimer: NodeJS.Timeout | undefined;
+  /** Settles once the batch now gathering was published. */
   #flushed: Promise<void> | undefined;
-  #settleFlush: (() => void) | undefined;
   /** Published to nobody so far; at most the mempool's size, since entries leave with it. */
   readonly #unsent = new Map<string, Outgoing>();
   #retryTimer: NodeJS.Timeout | undefined;
   #retrying = false;
+  #stopped = false;
 
   constructor(deps: TxRelayDeps) {
     this.#deps = deps;
@@ -63,10 +63,9 @@ export class TxRelay {
    */
   relay(id: Uint8Array, bytes: Uint8Array): Promise<void> {
     this.#queued.push({ key: toHex(id), id, bytes });
-    this.#flushed ??= new Promise<void>((resolve) => {
-      this.#settleFlush = resolve;
-      this.#flushTimer = setTimeout(() => void this.#flush(), this.#batchDelayMs);
-    });
+    this.#flushed ??= new Promise((resolve) => setTimeout(resolve, this.#batchDelayMs)).then(() =>
+      this.#flush(),
+    );
     return this.#flushed;
   }
 
@@ -90,35 +89,23 @@ export class TxRelay {
     }
   }
 
+  /** Stops retrying; a batch still gathering is dropped unsent. */
   stop(): void {
+    this.#stopped = true;
     clearInterval(this.#retryTimer);
-    clearTimeout(this.#flushTimer);
     this.#retryTimer = undefined;
     this.#queued = [];
     this.#unsent.clear();
-    this.#endFlush()();
   }
 
   async #flush(): Promise<void> {
     const txs = this.#queued;
     this.#queued = [];
-    const settle = this.#endFlush();
-    try {
-      for (const batch of packTxBatches(txs)) {
-        if (!(await this.#send(batch))) for (const tx of batch) this.#unsent.set(tx.key, tx);
-      }
-    } finally {
-      settle();
-    }
-  }
-
-  /** Ends the current batch: later transactions start the next; returns what settles this one. */
-  #endFlush(): () => void {
-    const settle = this.#settleFlush ?? (() => {});
-    this.#flushTimer = undefined;
     this.#flushed = undefined;
-    this.#settleFlush = undefined;
-    return settle;
+    if (this.#stopped) return;
+    for (const batch of packTxBatches(txs)) {
+      if (!(await this.#send(batch))) for (const tx of batch) this.#unsent.set(tx.key, tx);
+    }
   }
 
   async #send(batch: readonly Outgoing[]): Promise<boolean> {
