@@ -116,8 +116,8 @@ export class Submitter {
 
   /** Settles what is in a block, sends again what the node lost; true if anything settled. */
   async #chase(inFlight: PendingTx[]): Promise<boolean> {
-    const found = new Map<PendingTx, TxLookup>();
-    for (const tx of inFlight) found.set(tx, await this.#chain.lookup(tx.id));
+    const lookups = await Promise.all(inFlight.map((tx) => this.#chain.lookup(tx.id)));
+    const found = new Map<PendingTx, TxLookup>(inFlight.map((tx, i) => [tx, lookups[i]!]));
     let changed = false;
     for (const [tx, lookup] of found) {
       if (lookup.status === "included") {
