@@ -35,6 +35,8 @@ interface Household {
   /** Transactions of this household committed so far (its account nonce). */
   committed: number;
   sending: boolean;
+  /** After a refusal, saturation sends nothing more for this household until then. */
+  retryAt: number;
 }
 
 /** One committed block as the tracker saw it. */
@@ -123,6 +125,7 @@ export class LoadGenerator {
         next: 0,
         committed: 0,
         sending: false,
+        retryAt: 0,
       };
       this.#households.push(household);
       this.#byKey.set(household.key, household);
@@ -190,11 +193,15 @@ export class LoadGenerator {
     const end = from + measureMs;
     const loop = async (h: Household) => {
       while (performance.now() < end) {
-        if (h.next - h.committed >= window || h.next >= h.txs.length) {
+        if (
+          h.next - h.committed >= window ||
+          h.next >= h.txs.length ||
+          performance.now() < h.retryAt
+        ) {
           await this.#commitOrTimeout(100);
           continue;
         }
-        await this.#send(h, false);
+        this.#sendAhead(h);
       }
     };
     await Promise.all(this.#households.map(loop));
@@ -281,6 +288,22 @@ export class LoadGenerator {
     } finally {
       h.sending = false;
     }
+  }
+
+  /**
+   * Sends the household's next transaction without waiting for the answer, as a wallet
+   * pipelines its nonces over one socket: the node admits them in arrival order, so waiting for
+   * each answer would cap a household at one transaction per admission round trip. A refused
+   * one (mempool full) is sent again after a pause, with every later nonce; those the node took
+   * meanwhile come back ALREADY_KNOWN.
+   */
+  #sendAhead(h: Household): void {
+    const index = h.next++;
+    void this.#trySend(h.transport, h.txs[index]!).then((ok) => {
+      if (ok) return;
+      h.next = Math.min(h.next, index);
+      h.retryAt = performance.now() + 100;
+    });
   }
 
   async #sendUntilAccepted(transport: WsTransport, tx: BuiltTx): Promise<void> {

@@ -130,3 +130,38 @@ t.test("LruCache keeps a key read between writes however many others pass throug
   t.equal(cache.size, 8);
   t.equal(cache.get("cold0"), undefined, "an entry never read again is forgotten");
 });
+
+t.test("LruCache behaves as a list in order of use, cut at its capacity (property)", async (t) => {
+  const op = fc.oneof(
+    fc.record({ kind: fc.constant("set" as const), key: fc.nat(12), value: fc.nat() }),
+    fc.record({ kind: fc.constant("get" as const), key: fc.nat(12) }),
+  );
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 6 }),
+      fc.array(op, { maxLength: 80 }),
+      (capacity, ops) => {
+        const cache = new LruCache<number>(capacity);
+        // The model: [key, value] pairs, most recently used last.
+        let model: [number, number][] = [];
+        for (const o of ops) {
+          const at = model.findIndex(([k]) => k === o.key);
+          if (o.kind === "get") {
+            const expected = at < 0 ? undefined : model[at]![1];
+            if (cache.get(String(o.key)) !== expected) return false;
+            if (at >= 0) model.push(...model.splice(at, 1));
+          } else {
+            cache.set(String(o.key), o.value);
+            if (at >= 0) model.splice(at, 1);
+            model.push([o.key, o.value]);
+            if (model.length > capacity) model = model.slice(1);
+          }
+          if (cache.size !== model.length) return false;
+        }
+        return model.every(([k, v]) => cache.get(String(k)) === v);
+      },
+    ),
+    { numRuns: 300 },
+  );
+  t.pass("property held");
+});
