@@ -339,6 +339,8 @@ export interface CommittedBlock {
   readonly block: Block;
   readonly commit: Commit;
   readonly txIds: readonly Uint8Array[];
+  /** The block's transactions as execution decoded them, in block order. */
+  readonly txs: readonly Tx[];
   readonly receipts: readonly Receipt[];
   readonly events: readonly Event[];
   readonly validatorUpdate: ValidatorUpdate | undefined;
@@ -874,6 +876,16 @@ export class Chain {
   }
 
   /**
+   * The execution of a block validated or proposed on the current head, by the block's hash.
+   * A decided block was executed when its proposal came: looking it up spares decoding and
+   * checking the whole block again. commitBlock still refuses it if the head moves meanwhile.
+   */
+  executedOnHead(hash: Uint8Array): ExecutedBlock | undefined {
+    const known = this.#executed.get(toHex(hash));
+    return known?.baseHeight === this.#head.height ? known : undefined;
+  }
+
+  /**
    * For the producer: executes a block whose header is complete but for stateRoot and
    * receiptsRoot (their values are ignored), from transactions that passed the stateless
    * checks, fills those roots in and returns the finished block, kept like a validated one.
@@ -951,6 +963,7 @@ export class Chain {
         block: executed.block,
         commit,
         txIds: executed.txIds,
+        txs: executed.txs,
         receipts: executed.receipts,
         events: executed.events,
         validatorUpdate: executed.validatorUpdate,

@@ -798,14 +798,18 @@ export class ConsensusDriver {
       this.#votes.get(height, round, "precommit", i).map((k) => k.signed),
     );
     const commit = commitFromPrecommits(this.#set, height, round, valueId, precommits);
-    const verdict = await this.#chain.validateBlock(block);
-    if (!verdict.ok) {
-      if (this.#chain.head().height >= height) return; // sync committed it first
-      this.#log.error({ height, code: verdict.code }, "the decided block does not execute");
-      return;
+    let executed = this.#chain.executedOnHead(valueId);
+    if (!executed) {
+      const verdict = await this.#chain.validateBlock(block);
+      if (!verdict.ok) {
+        if (this.#chain.head().height >= height) return; // sync committed it first
+        this.#log.error({ height, code: verdict.code }, "the decided block does not execute");
+        return;
+      }
+      executed = verdict.executed;
     }
     try {
-      await this.#chain.commitBlock(verdict.executed, commit);
+      await this.#chain.commitBlock(executed, commit);
     } catch (error) {
       if (error instanceof ChainError && error.code === "NOT_NEXT") return;
       throw error;

@@ -19,10 +19,26 @@ export interface NodeRpcBackendOptions {
   readonly syncing?: () => boolean;
 }
 
+/**
+ * Latest blocks kept as execution decoded them: clients following the chain read each new
+ * block as it commits, and decoding and hashing its transactions again was most of that cost.
+ */
+const RECENT_BLOCKS = 8n;
+
 export function nodeRpcBackend(options: NodeRpcBackendOptions): RpcBackend {
   const { chain, mempool, indexes } = options;
   const store = chain.store;
   const syncing = options.syncing ?? (() => false);
+  const recent = new Map<bigint, StoredBlock>();
+  chain.on("committed", (block) => {
+    recent.set(block.height, {
+      height: block.height,
+      hash: block.hash,
+      block: block.block,
+      decoded: block.txs,
+    });
+    recent.delete(block.height - RECENT_BLOCKS);
+  });
   return {
     chainId: chain.chainId,
     genesisHash: chain.genesis.hash,
@@ -32,6 +48,8 @@ export function nodeRpcBackend(options: NodeRpcBackendOptions): RpcBackend {
     block(at): StoredBlock | undefined {
       const height = typeof at === "bigint" ? at : store.chain.getBlockHeight(at);
       if (height === undefined) return undefined;
+      const kept = recent.get(height);
+      if (kept) return kept;
       const bytes = store.getBlock(height);
       const hash = store.chain.getBlockHash(height);
       if (!bytes || !hash) return undefined;

@@ -9,6 +9,7 @@ import type { StateReader } from "../state/overlay.js";
 import type { SmtProof } from "../state/smt/proof.js";
 import type { Event } from "../vm/event.js";
 import type { Receipt } from "../vm/receipt.js";
+import type { Tx } from "../vm/tx/registry.js";
 
 export interface BackendHead {
   readonly height: bigint;
@@ -20,6 +21,11 @@ export interface StoredBlock {
   readonly height: bigint;
   readonly hash: Uint8Array;
   readonly block: Block;
+  /**
+   * The transactions as execution decoded them (with their ids), in block order, where the
+   * node still holds them (its latest blocks); without them a reader decodes block.txs.
+   */
+  readonly decoded?: readonly Tx[];
 }
 
 export type SubmitResult =

@@ -2,7 +2,8 @@
 import { addressOf } from "../../lib/address.js";
 import { decodeTx, txId } from "../../lib/tx.js";
 import { validatorSetHash } from "../../lib/validator.js";
-import { txTypeName } from "../../vm/tx/types.js";
+import type { Tx } from "../../vm/tx/registry.js";
+import { txTypeName, txTypeNumber } from "../../vm/tx/types.js";
 import { invalidParams, RpcError, UNAVAILABLE } from "../errors.js";
 import { addressJson, bigintJson, bytesJson, type Json, toJson } from "../json.js";
 import type { ValidatorJson } from "../methods.js";
@@ -33,20 +34,20 @@ export const chainGetBlock: Handler<"chain_getBlock"> = (params, { backend }) =>
         : backend.head().height;
   const stored = backend.block(at);
   if (!stored) return null;
-  const { block } = stored;
+  const { block, decoded } = stored;
   const commit = stored.height > 0n ? backend.commit(stored.height) : undefined;
   return {
     height: bigintJson(stored.height),
     hash: bytesJson(stored.hash),
     header: headerJson(block.header),
-    transactions: block.txs.map((bytes) => {
-      const { body } = decodeTx(bytes);
+    transactions: block.txs.map((bytes, i) => {
+      const tx = txSummary(bytes, decoded?.[i]);
       return {
-        hash: bytesJson(txId(bytes)),
-        type: body.type,
-        typeName: txTypeName(body.type) ?? null,
-        signer: addressJson(addressOf(body.signer)),
-        nonce: bigintJson(body.nonce),
+        hash: bytesJson(tx.id),
+        type: tx.type,
+        typeName: txTypeName(tx.type) ?? null,
+        signer: addressJson(tx.signer),
+        nonce: bigintJson(tx.nonce),
         bytes: bytesJson(bytes),
       };
     }),
@@ -55,6 +56,16 @@ export const chainGetBlock: Handler<"chain_getBlock"> = (params, { backend }) =>
     evidenceCount: block.evidence.length,
   };
 };
+
+/** A block transaction's id, type number, signer address and nonce; decoded unless given. */
+function txSummary(bytes: Uint8Array, decoded: Tx | undefined) {
+  if (decoded) {
+    const { id, signer, nonce } = decoded;
+    return { id, type: txTypeNumber(decoded.type), signer, nonce };
+  }
+  const { body } = decodeTx(bytes);
+  return { id: txId(bytes), type: body.type, signer: addressOf(body.signer), nonce: body.nonce };
+}
 
 export const chainGetValidators: Handler<"chain_getValidators"> = async (params, { backend }) => {
   const height =

@@ -140,10 +140,22 @@ t.test("produce, validate and commit a chain with real transactions", async (t) 
     if (!verdict.ok) return;
     t.ok(verdict.timely);
     t.equal(toHex(verdict.executed.hash), toHex(proposal.executed.hash));
+    t.equal(
+      follower.chain.executedOnHead(proposal.executed.hash),
+      verdict.executed,
+      "the validated execution is found by hash",
+    );
+    t.equal(leader.chain.executedOnHead(proposal.executed.hash), proposal.executed);
+    t.equal(follower.chain.executedOnHead(hash32(9)), undefined, "an unknown hash finds nothing");
     const set = follower.chain.validatorSetAt(proposal.executed.height);
     const commit = signCommit(set, proposal.executed.height, proposal.executed.hash);
     await leader.chain.commitBlock(proposal.executed, commit);
     await follower.chain.commitBlock(verdict.executed, commit);
+    t.equal(
+      follower.chain.executedOnHead(proposal.executed.hash),
+      undefined,
+      "after the commit it is no longer on the head",
+    );
     t.equal(toHex(follower.chain.head().stateRoot), toHex(leader.chain.head().stateRoot));
     t.equal(toHex(follower.store.head()!.stateRoot), toHex(proposal.block.header.stateRoot));
   }
