@@ -108,7 +108,7 @@ interface PreparedBlock {
   readonly time: bigint;
   readonly txs: readonly BlockTx[];
   readonly encoded: readonly Uint8Array[];
-  readonly verified: ReadonlySet<string>;
+  readonly verified: Set<string>;
 }
 
 const oracleOf = (u: number) => actor(60 + u);

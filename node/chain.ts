@@ -524,7 +524,7 @@ export class Chain {
         ? undefined
         : decode(tables.household.schema, household).meterKey;
     };
-    const jobs: VerifyJob[] = [];
+    const jobs: { readonly job: VerifyJob; readonly key: string }[] = [];
     for (const reading of (tx as Tx<"submitReadings">).payload.readings) {
       const meterKey = reading.signature ? keyOf(reading.meterIdHash) : undefined;
       if (!meterKey || !reading.signature) continue;
@@ -535,18 +535,18 @@ export class Chain {
         signature: reading.signature,
       };
       const key = meterSignatureKey(job.scheme, job.publicKey, job.message, job.signature);
-      if (!this.meterSignatures.has(key)) jobs.push(job);
+      if (!this.meterSignatures.has(key)) jobs.push({ job, key });
     }
     for (let i = 0; i < jobs.length; i += PREVERIFY_CHUNK) {
-      const chunk = jobs.slice(i, i + PREVERIFY_CHUNK);
-      const results = this.#pool ? await this.#pool.verifyBatch(chunk) : chunk.map(verifyJob);
+      // Between chunks a block carrying the batch may have been executed, verifying its
+      // readings inline: those are in the cache now and are not verified again.
+      const chunk = jobs
+        .slice(i, i + PREVERIFY_CHUNK)
+        .filter(({ key }) => !this.meterSignatures.has(key));
+      const batch = chunk.map(({ job }) => job);
+      const results = this.#pool ? await this.#pool.verifyBatch(batch) : batch.map(verifyJob);
       results.forEach((ok, j) => {
-        const job = chunk[j]!;
-        if (ok) {
-          this.meterSignatures.add(
-            meterSignatureKey(job.scheme, job.publicKey, job.message, job.signature),
-          );
-        }
+        if (ok) this.meterSignatures.add(chunk[j]!.key);
       });
       if (!this.#pool) await new Promise((resolve) => setImmediate(resolve));
     }

@@ -42,9 +42,14 @@ export interface ValidatorUpdate {
 /** A module's reaction to a household being closed (e.g. cancelling its open orders). */
 export type HouseholdCloseHook = (ctx: ExecutionContext, household: Household) => Promise<void>;
 
-/** A set of signature keys, as the host's verification workers report them. */
+/**
+ * The signature keys the host has verified (its workers, or its mempool on admission). The vm
+ * adds each valid one it had to verify itself, so the host never verifies a signature twice
+ * (say, a batch whose proposal came before its gossip); a block's results never depend on it.
+ */
 export interface VerifiedSignatures {
   has(key: string): boolean;
+  add(key: string): void;
 }
 
 /** What stays the same for every transaction and job of one block. */

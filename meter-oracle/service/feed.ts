@@ -21,6 +21,13 @@ import { sleep } from "./submitter.js";
 
 /** Readings queued per outbox write (one fsync). */
 const CHUNK = 512;
+/**
+ * How long a signed reading waits at most for its chunk to fill. A meter's readings can stop
+ * long before its source ends (a London file holds its meters one after another, and each
+ * meter's source ends with the file): without this, nothing would reach the submitter until
+ * the whole file had been read and signed.
+ */
+const FLUSH_MS = 50;
 
 export interface FeedOptions {
   readonly signal: AbortSignal;
@@ -46,12 +53,21 @@ export async function feedMeter(
 ): Promise<PipelineReport> {
   const map = new TimeMap(timeMapSpec(config, meter));
   let buffer: OutboxReading[] = [];
-  const flush = async () => {
-    if (buffer.length === 0) return;
-    const chunk = buffer;
-    buffer = [];
-    const queued = await outbox.enqueue(meter.meterId, chunk);
-    options.onQueued?.(queued);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let writing = Promise.resolve();
+  const flush = (): Promise<void> => {
+    clearTimeout(timer);
+    timer = undefined;
+    if (buffer.length > 0) {
+      const chunk = buffer;
+      buffer = [];
+      // Chained: once a write failed no later chunk is written, or the outbox would hold the
+      // meter as queued past readings it never stored. The failure surfaces at the next await.
+      writing = writing.then(async () => {
+        options.onQueued?.(await outbox.enqueue(meter.meterId, chunk));
+      });
+    }
+    return writing;
   };
   const intervals = await intervalsOf(options.source ?? meter.source, map, options, flush);
   const run = chainReadings(
@@ -61,14 +77,23 @@ export async function feedMeter(
     config.snapshots,
   );
   const through = outbox.queuedThrough(meter.meterIdHash);
-  for await (const r of run.readings) {
-    if (options.signal.aborted) break;
-    if (through !== undefined && r.time <= through) continue;
-    const unsigned = { meterIdHash: meter.meterIdHash, time: r.time, registers: [...r.registers] };
-    buffer.push({ ...unsigned, signature: signer.sign(config.chainId, unsigned) });
-    if (buffer.length >= CHUNK) await flush();
+  try {
+    for await (const r of run.readings) {
+      if (options.signal.aborted) break;
+      if (through !== undefined && r.time <= through) continue;
+      const unsigned = {
+        meterIdHash: meter.meterIdHash,
+        time: r.time,
+        registers: [...r.registers],
+      };
+      buffer.push({ ...unsigned, signature: signer.sign(config.chainId, unsigned) });
+      if (buffer.length >= CHUNK) await flush();
+      else timer ??= setTimeout(() => flush().catch(() => undefined), FLUSH_MS);
+    }
+    await flush();
+  } finally {
+    clearTimeout(timer);
   }
-  await flush();
   return run.report();
 }
 

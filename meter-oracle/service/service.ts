@@ -230,8 +230,15 @@ export class OracleService {
     );
     try {
       if (options.untilDrained) {
-        await feeds;
-        await this.#submitter.run(signal, { untilDrained: true });
+        // Submission starts at once: the first batches are on their way while later readings
+        // are still read and signed.
+        let fed = false;
+        await Promise.all([
+          feeds.then(() => {
+            fed = true;
+          }),
+          this.#submitter.run(signal, { untilDrained: true, sourcesEnded: () => fed }),
+        ]);
       } else {
         await Promise.all([feeds, this.#submitter.run(signal)]);
       }

@@ -266,11 +266,16 @@ export class Submitter {
   }
 
   /**
-   * Steps until `signal` aborts (or, with `untilDrained`, until the outbox is empty), sleeping
+   * Steps until `signal` aborts (or, with `untilDrained`, until the outbox is empty once
+   * `sourcesEnded` says nothing more will be queued; by default nothing more is), sleeping
    * between rounds and backing off after faults: initialMs, doubled per consecutive fault, up to
    * maxMs.
    */
-  async run(signal: AbortSignal, options: { untilDrained?: boolean } = {}): Promise<void> {
+  async run(
+    signal: AbortSignal,
+    options: { untilDrained?: boolean; sourcesEnded?: () => boolean } = {},
+  ): Promise<void> {
+    const ended = options.sourcesEnded ?? (() => true);
     const { retry } = this.#options;
     let faults = 0;
     while (!signal.aborted) {
@@ -278,7 +283,9 @@ export class Submitter {
       try {
         const result = await this.step();
         faults = 0;
-        if (options.untilDrained && result === "idle" && this.#outbox.backlog() === 0) return;
+        if (options.untilDrained && result === "idle" && ended() && this.#outbox.backlog() === 0) {
+          return;
+        }
         pause =
           result === "progress"
             ? 0

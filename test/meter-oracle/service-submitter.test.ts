@@ -75,6 +75,27 @@ t.test("drains the outbox in batches; every reading lands once", async (t) => {
   t.equal(outbox.backlog(), 0);
 });
 
+t.test("draining waits for the sources to end, submitting what they queue meanwhile", async (t) => {
+  const { outbox } = await openOutbox(t);
+  const node = new FakeNode();
+  let ended = false;
+  let stopped = false;
+  const run = submitter(outbox, node)
+    .run(AbortSignal.timeout(10_000), { untilDrained: true, sourcesEnded: () => ended })
+    .then(() => {
+      stopped = true;
+    });
+  await outbox.enqueue("a", readings(A, 5));
+  while (node.applied.length < 5) await new Promise((r) => setTimeout(r, 2));
+  await new Promise((r) => setTimeout(r, 20));
+  t.notOk(stopped, "an empty outbox is not drained while a source may still queue");
+  await outbox.enqueue("b", readings(B, 3));
+  ended = true;
+  await run;
+  t.equal(node.applied.length, 8, "the later readings went too");
+  t.equal(outbox.backlog(), 0);
+});
+
 t.test(
   "a crash between writing a batch and sending it: the same bytes go after restart",
   async (t) => {

@@ -38,6 +38,7 @@ async function applyWith(h: Harness, seconds: number, txs: BlockTx[], verified: 
         lookups.push(key);
         return verified.has(key);
       },
+      add: (key) => verified.add(key),
     },
   });
   if (!result.ok) throw new Error(result.code);
@@ -78,3 +79,26 @@ t.test("pre-verified and inline-verified signatures give the same block", async 
     plain.block.changes.map(([k, v]) => [toHex(k), v && toHex(v)]),
   );
 });
+
+t.test(
+  "a signature the vm verified itself is reported to the host's set; a bad one is not",
+  async (t) => {
+    const h = await Harness.create({ households: { M: { baselines: 1000n, meterKey } } });
+    const good = sign(h, h.reading("M", 2, [10n]));
+    const bad = { ...sign(h, h.reading("M", 3, [11n])), registers: [12n] };
+    const key = (r: Reading) =>
+      meterSignatureKey(
+        "p256",
+        meterKey.publicKey,
+        readingSignBytes(h.chain.chainId, r),
+        r.signature!,
+      );
+    const verified = new Set<string>();
+    const { result } = await applyWith(h, 4, [h.readingsTx([good, bad])], verified);
+    t.same(result.receipts[0]!.readingResults, [
+      { kind: "accepted", value: {} },
+      { kind: "rejected", value: "READING_BAD_SIGNATURE" },
+    ]);
+    t.same([...verified], [key(good)], "only the valid signature joined the set");
+  },
+);

@@ -36,6 +36,9 @@ export function meterSignatureValid(
 ): boolean {
   if (signature === undefined) return false;
   const { type, publicKey } = meterKey;
-  if (verified?.has(meterSignatureKey(type, publicKey, message, signature))) return true;
-  return verifyMeter(type, publicKey, message, signature);
+  const key = verified && meterSignatureKey(type, publicKey, message, signature);
+  if (key && verified.has(key)) return true;
+  const valid = verifyMeter(type, publicKey, message, signature);
+  if (valid && key) verified.add(key);
+  return valid;
 }
