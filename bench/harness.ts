@@ -89,3 +89,19 @@ export interface Target {
   /** True when the measured results meet the target. */
   check(results: ReadonlyMap<string, Measurement>): boolean;
 }
+
+/**
+ * Config for the validators of the network benchmarks: the node's own round timeouts (a 3 s
+ * propose timeout, consensus/timeout.ts), not the test harness's fail-fast ones, which a loaded
+ * network on two cores outlasts; blocks every 500 ms.
+ */
+export const NODE_CONSENSUS = {
+  consensus: {
+    targetBlockTimeMs: 500,
+    timeouts: {
+      propose: { baseMs: 3000, deltaMs: 500 },
+      prevote: { baseMs: 1000, deltaMs: 500 },
+      precommit: { baseMs: 1000, deltaMs: 500 },
+    },
+  },
+};

@@ -11,7 +11,7 @@ import os from "node:os";
 import { verify } from "../lib/signature.js";
 import { type VerifyJob, VerifyPool } from "../lib/verify-pool.js";
 import { Testnet } from "../test/harness/testnet.js";
-import { type BenchGroup, type Measurement, measure, single } from "./harness.js";
+import { type BenchGroup, type Measurement, measure, NODE_CONSENSUS, single } from "./harness.js";
 import { LoadGenerator, percentile } from "./load.js";
 import { signatureSamples } from "./signatures.bench.js";
 
@@ -30,18 +30,6 @@ const LATENCY_MS = 10_000;
 const DRAIN_MS = 15_000;
 /** Signing ahead costs time before each phase; never sign for more than this rate. */
 const MAX_RATE = 6000;
-
-/** The node's own consensus defaults (3 s propose timeout), not the harness's fail-fast ones. */
-const NODE_CONFIG = {
-  consensus: {
-    targetBlockTimeMs: 500,
-    timeouts: {
-      propose: { baseMs: 3000, deltaMs: 500 },
-      prevote: { baseMs: 1000, deltaMs: 500 },
-      precommit: { baseMs: 1000, deltaMs: 500 },
-    },
-  },
-};
 
 async function ceiling(jobs: readonly VerifyJob[]): Promise<Measurement[]> {
   let i = 0;
@@ -91,7 +79,7 @@ function verifyWorkers(validators: 1 | 4): number {
 async function loadRun(validators: 1 | 4, ceilingRate: number, log: (s: string) => void) {
   const net = await Testnet.create({
     validators,
-    configOverrides: { ...NODE_CONFIG, verifyWorkers: verifyWorkers(validators) },
+    configOverrides: { ...NODE_CONSENSUS, verifyWorkers: verifyWorkers(validators) },
   });
   const names = net.validators;
   let load: LoadGenerator | undefined;

@@ -23,7 +23,7 @@ import { writeKeyFile } from "../node/home.js";
 import { WattcapClient } from "../rpc/client/client.js";
 import { Signer, waitForFinality } from "../rpc/client/tx-builder.js";
 import { Testnet } from "../test/harness/testnet.js";
-import { type BenchGroup, type Measurement, measure, single } from "./harness.js";
+import { type BenchGroup, type Measurement, measure, NODE_CONSENSUS, single } from "./harness.js";
 
 const VALIDATORS = 4;
 const CORES = 2;
@@ -122,6 +122,7 @@ export async function oracle(): Promise<BenchGroup> {
           maxReadingDrift: "3600000",
         },
         limits: { maxReadingsPerBatch: BATCH },
+        configOverrides: NODE_CONSENSUS,
       });
       try {
         for (const name of net.validators) net.start(name);

@@ -41,6 +41,8 @@ export interface MempoolOptions {
   readonly pool?: VerifyPool;
   readonly registry?: HandlerRegistry;
   readonly onListenerError?: (error: unknown) => void;
+  /** Verifying an oracle batch's meter signatures on admission failed (its block verifies them). */
+  readonly onPreverifyError?: (error: unknown) => void;
 }
 
 export const MEMPOOL_DEFAULTS = {
@@ -116,6 +118,14 @@ export class Mempool {
   readonly #registry: HandlerRegistry | undefined;
   readonly #emitter: TypedEmitter<MempoolEvents>;
   readonly #byId = new Map<string, MempoolTx>();
+  /**
+   * Oracle batches whose meter signatures are still being verified on admission. A proposal
+   * leaves them (and their senders' later nonces) for a later block: every validator verifies
+   * the batch as it arrives, so a block carrying it before then would be verified inline by all
+   * of them while validating it, which with a few large batches outlasts the round's timeouts.
+   */
+  readonly #verifying = new Map<MempoolTx, Promise<void>>();
+  readonly #onPreverifyError: (error: unknown) => void;
   readonly #senders = new Map<string, SenderQueue>();
   #bytes = 0;
   #seq = 0;
@@ -136,6 +146,7 @@ export class Mempool {
     this.#ttl = options.ttlMs ?? MEMPOOL_DEFAULTS.ttlMs;
     this.#pool = options.pool;
     this.#registry = options.registry;
+    this.#onPreverifyError = options.onPreverifyError ?? (() => {});
     const onError = options.onListenerError ?? (() => {});
     this.#emitter = new TypedEmitter<MempoolEvents>((_event, error) => onError(error));
   }
@@ -161,6 +172,14 @@ export class Mempool {
     listener: (...args: MempoolEvents[K]) => void,
   ): () => void {
     return this.#emitter.on(event, listener);
+  }
+
+  /**
+   * Resolves once the oracle batches admitted so far have their meter signatures verified; a
+   * block built before then leaves them out.
+   */
+  async preverified(): Promise<void> {
+    await Promise.all(this.#verifying.values());
   }
 
   /** Checks and admits a transaction's bytes (from RPC or gossip). */
@@ -228,7 +247,7 @@ export class Mempool {
         const check = checks[i];
         try {
           if (!check) throw new Error("checkTxsStateless returned no result");
-          resolve(await this.#admit(check, origin));
+          resolve(this.#admit(check, origin));
         } catch (error) {
           reject(error);
         }
@@ -244,7 +263,7 @@ export class Mempool {
   }
 
   /** The stateful part of an admission, once the stateless checks passed or failed. */
-  async #admit(check: TxStatelessResult, origin: TxOrigin): Promise<AddResult> {
+  #admit(check: TxStatelessResult, origin: TxOrigin): AddResult {
     if (!check.ok) return check;
     const { bytes } = check;
     // The same bytes may have arrived twice, in one batch or while it was verified.
@@ -289,8 +308,14 @@ export class Mempool {
     this.#byId.set(toHex(entry.id), entry);
     this.#bytes += bytes.length;
     this.#emitter.emit("admitted", entry);
-    // After the gossip (the "admitted" listeners), so every validator verifies at once.
-    await this.#chain.preverifyMeterSignatures(entry.tx);
+    // After the gossip (the "admitted" listeners), so every validator verifies at once; not
+    // awaited, so neither the sender's answer nor the admissions behind it wait for a batch of
+    // thousands of signatures.
+    const verifying = this.#chain
+      .preverifyMeterSignatures(entry.tx)
+      .catch(this.#onPreverifyError)
+      .finally(() => this.#verifying.delete(entry));
+    this.#verifying.set(entry, verifying);
     return { ok: true, id: entry.id };
   }
 
@@ -298,7 +323,8 @@ export class Mempool {
    * Executable transactions for a block: senders take turns, one transaction each per turn, in
    * the order their oldest executable transaction arrived, and each sender's go in nonce
    * order. `maxBytes` counts each transaction as its bytes plus TX_LIST_OVERHEAD. A sender
-   * whose next transaction does not fit is skipped from then on (its later nonces need it).
+   * whose next transaction does not fit is skipped from then on (its later nonces need it), as
+   * is one whose next transaction is an oracle batch still verifying.
    */
   reap(maxTxs: number, maxBytes: number): MempoolTx[] {
     // Nonces are read afresh, so a reap right after a commit never offers a used nonce even
@@ -307,7 +333,9 @@ export class Mempool {
       .map((queue) => {
         const first = queue.txs.values().next();
         if (!first.done) queue.accountNonce = this.#accountNonce(first.value.tx.signer);
-        return this.#executableRun(queue);
+        const run = this.#executableRun(queue);
+        const verifying = run.findIndex((entry) => this.#verifying.has(entry));
+        return verifying < 0 ? run : run.slice(0, verifying);
       })
       .filter((run) => run.length > 0)
       .sort((a, b) => a[0]!.seq - b[0]!.seq);

@@ -210,6 +210,8 @@ export class WattcapNode {
       maxTxsPerAccount: config.mempool.maxTxsPerAccount,
       ...(pool ? { pool } : {}),
       onListenerError: (error) => mempoolLog.error({ err: error }, "mempool listener threw"),
+      onPreverifyError: (error) =>
+        mempoolLog.warn({ err: error }, "verifying an oracle batch on admission failed"),
     });
     const evidence = new EvidencePool(chain);
     const targetBlockTimeMs = BigInt(config.consensus.targetBlockTimeMs);

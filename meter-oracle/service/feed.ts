@@ -28,6 +28,12 @@ const CHUNK = 512;
  * the whole file had been read and signed.
  */
 const FLUSH_MS = 50;
+/**
+ * Readings a meter signs between two turns of the event loop (a few milliseconds): a file's
+ * meters sign back to back, and without a pause the submitter's round trips would wait behind
+ * whole files of signing.
+ */
+const SIGN_RUN = 32;
 
 export interface FeedOptions {
   readonly signal: AbortSignal;
@@ -64,7 +70,8 @@ export async function feedMeter(
       // Chained: once a write failed no later chunk is written, or the outbox would hold the
       // meter as queued past readings it never stored. The failure surfaces at the next await.
       writing = writing.then(async () => {
-        options.onQueued?.(await outbox.enqueue(meter.meterId, chunk));
+        const queued = await outbox.enqueue(meter.meterId, chunk);
+        options.onQueued?.(queued);
       });
     }
     return writing;
@@ -89,6 +96,7 @@ export async function feedMeter(
       buffer.push({ ...unsigned, signature: signer.sign(config.chainId, unsigned) });
       if (buffer.length >= CHUNK) await flush();
       else timer ??= setTimeout(() => flush().catch(() => undefined), FLUSH_MS);
+      if (buffer.length % SIGN_RUN === 0) await new Promise((resolve) => setImmediate(resolve));
     }
     await flush();
   } finally {

@@ -49,6 +49,7 @@ async function propose(node: TestChain, txs: readonly Uint8Array[], round = 0) {
     const added = await mempool.add(bytes);
     if (!added.ok) throw new Error(`tx refused: ${added.code} ${added.message}`);
   }
+  await mempool.preverified();
   const height = node.chain.head().height + 1n;
   const set = node.chain.validatorSetAt(height);
   const proposer = proposerFor(set, height, round).address;

@@ -58,6 +58,10 @@ t.test("an oracle batch's meter signatures are verified on admission", async (t)
   t.notOk(node.chain.meterSignatures.has(cacheKey(good)), "nothing verified before");
 
   t.ok((await node.mempool.add(batch)).ok);
+  const proposable = () => node.mempool.reap(100, 1e9).length;
+  t.equal(proposable(), 0, "admitted, but left out of blocks while its signatures are verified");
+  await node.mempool.preverified();
+  t.equal(proposable(), 1, "then proposable");
   t.ok(node.chain.meterSignatures.has(cacheKey(good)), "the good signature is remembered");
   t.notOk(node.chain.meterSignatures.has(cacheKey(forged)), "a bad one is not");
 

@@ -53,6 +53,8 @@ export async function openManualChain(
     indexes,
     clock,
     async produce() {
+      // As a validator would after the gossip had time to be verified: oracle batches in.
+      await mempool.preverified();
       clock.advance(1000n);
       const height = chain.head().height + 1n;
       const proposer = proposerFor(chain.validatorSetAt(height), height, 0).address;
