@@ -130,6 +130,13 @@ export class Outbox {
   #counters: MutableCounters;
   // Every write is a read-modify-write of the summaries: one at a time.
   #queue: Promise<unknown> = Promise.resolve();
+  /** Chunks waiting for the next group write (enqueue). */
+  readonly #enqueues: {
+    readonly meterId: string;
+    readonly readings: readonly OutboxReading[];
+    readonly resolve: (added: number) => void;
+    readonly reject: (error: unknown) => void;
+  }[] = [];
 
   private constructor(db: Db, counters: MutableCounters) {
     this.#db = db;
@@ -228,36 +235,52 @@ export class Outbox {
    * queued.
    */
   enqueue(meterId: string, readings: readonly OutboxReading[]): Promise<number> {
-    return this.#serial(async () => {
-      const first = readings[0];
-      if (first === undefined) return 0;
-      const { summaries, counters, get } = this.#copies();
-      const summary = get(first.meterIdHash, meterId);
-      let through = summary.queuedThrough === null ? undefined : BigInt(summary.queuedThrough);
-      const batch = new WriteBatch();
-      let added = 0;
-      for (const r of readings) {
-        if (compareBytes(r.meterIdHash, first.meterIdHash) !== 0) {
-          throw new Error("enqueue: readings of one meter at a time");
-        }
-        if (through !== undefined && r.time <= through) continue;
-        const record: ReadingRecord = {
-          registers: r.registers.map(String),
-          signature: r.signature ? toHex(r.signature) : null,
-          status: { state: "queued" },
-        };
-        batch.put(readingKey(R, r.meterIdHash, r.time), json(record));
-        batch.put(readingKey(Q, r.meterIdHash, r.time), new Uint8Array());
-        through = r.time;
-        added += 1;
-      }
-      if (added === 0) return 0;
-      summary.queuedThrough = String(through);
-      summary.queued += added;
-      counters.read += added;
-      await this.#commit(batch, summaries, counters);
-      return added;
+    const first = readings[0];
+    if (first === undefined) return Promise.resolve(0);
+    if (readings.some((r) => compareBytes(r.meterIdHash, first.meterIdHash) !== 0)) {
+      return Promise.reject(new Error("enqueue: readings of one meter at a time"));
+    }
+    return new Promise((resolve, reject) => {
+      // Group commit: the chunks of every meter that arrive while the outbox is busy go in one
+      // write, so many meters feeding at once do not queue a write each ahead of the submitter.
+      this.#enqueues.push({ meterId, readings, resolve, reject });
+      if (this.#enqueues.length === 1) void this.#serial(() => this.#writeEnqueued());
     });
+  }
+
+  async #writeEnqueued(): Promise<void> {
+    const chunks = this.#enqueues.splice(0);
+    try {
+      const { summaries, counters, get } = this.#copies();
+      const batch = new WriteBatch();
+      const added = chunks.map(({ meterId, readings }) => {
+        const summary = get(readings[0]!.meterIdHash, meterId);
+        let through = summary.queuedThrough === null ? undefined : BigInt(summary.queuedThrough);
+        let count = 0;
+        for (const r of readings) {
+          if (through !== undefined && r.time <= through) continue;
+          const record: ReadingRecord = {
+            registers: r.registers.map(String),
+            signature: r.signature ? toHex(r.signature) : null,
+            status: { state: "queued" },
+          };
+          batch.put(readingKey(R, r.meterIdHash, r.time), json(record));
+          batch.put(readingKey(Q, r.meterIdHash, r.time), new Uint8Array());
+          through = r.time;
+          count += 1;
+        }
+        if (count > 0) {
+          summary.queuedThrough = String(through);
+          summary.queued += count;
+          counters.read += count;
+        }
+        return count;
+      });
+      if (added.some((count) => count > 0)) await this.#commit(batch, summaries, counters);
+      chunks.forEach(({ resolve }, i) => resolve(added[i]!));
+    } catch (error) {
+      for (const { reject } of chunks) reject(error);
+    }
   }
 
   /**

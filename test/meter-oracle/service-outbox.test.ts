@@ -139,3 +139,36 @@ t.test("a second process cannot open the same outbox", async (t) => {
   await t.rejects(Outbox.open(dir), { code: "LOCKED" });
   await t.rejects(Outbox.open(join(dir, "missing"), { create: false }), { code: "NOT_FOUND" });
 });
+
+t.test("chunks enqueued together go in one write, each counted on its own", async (t) => {
+  const dir = await tempDir(t);
+  let box = await Outbox.open(dir);
+  const counts = await Promise.all([
+    box.enqueue("meter-a", [reading(A, 10n, 100n), reading(A, 20n, 150n)]),
+    box.enqueue("meter-b", [reading(B, 15n, 5n)]),
+    // A second chunk of meter a in the same write: what the first queued is skipped.
+    box.enqueue("meter-a", [reading(A, 20n, 150n), reading(A, 30n, 170n)]),
+    box.enqueue("meter-b", []),
+  ]);
+  t.same(counts, [2, 1, 1, 0]);
+  await t.rejects(
+    box.enqueue("meter-a", [reading(A, 40n, 180n), reading(B, 50n, 9n)]),
+    /one meter at a time/,
+    "a chunk mixing meters is refused, and nothing of it queued",
+  );
+  t.equal(box.counters().read, 4);
+  await box.close();
+  box = await Outbox.open(dir);
+  t.equal(box.queuedThrough(A), 30n);
+  t.equal(box.queuedThrough(B), 15n);
+  t.same(
+    (await box.due(10, 1000n)).map((r) => [r.meterIdHash[0], r.time]),
+    [
+      [0x0b, 15n],
+      [0xa1, 10n],
+      [0xa1, 20n],
+      [0xa1, 30n],
+    ],
+  );
+  await box.close();
+});
