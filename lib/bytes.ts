@@ -15,8 +15,30 @@ const HEX_CODES = Uint16Array.from({ length: 512 }, (_, i) => HEX[i >> 1]!.charC
 /** Bytes turned into hex a chunk at a time: fromCharCode takes its chars as arguments. */
 const HEX_CHUNK = 4096;
 
+/** Node's Buffer, where there is one; reached through globalThis so browsers never need it. */
+const NodeBuffer = (
+  globalThis as {
+    Buffer?: {
+      from(
+        buffer: ArrayBufferLike,
+        offset: number,
+        length: number,
+      ): { toString(encoding: "hex"): string };
+    };
+  }
+).Buffer;
+
+/**
+ * Lower-case hex. Node's native encoder is five to eight times faster for the short ids and
+ * keys hashed into Map keys on every transaction's path (toHex was 3-9% of a loaded validator);
+ * the browser gets the same string from toHexJs.
+ */
+export const toHex: (bytes: Uint8Array) => string = NodeBuffer
+  ? (bytes) => NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("hex")
+  : toHexJs;
+
 // The digits' char codes, then one string: appending a pair per byte made a string per byte.
-export function toHex(bytes: Uint8Array): string {
+export function toHexJs(bytes: Uint8Array): string {
   let out = "";
   for (let start = 0; start < bytes.length; start += HEX_CHUNK) {
     const end = Math.min(bytes.length, start + HEX_CHUNK);

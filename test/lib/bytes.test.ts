@@ -12,6 +12,7 @@ import {
   readU64be,
   to0x,
   toHex,
+  toHexJs,
   u32be,
   u64be,
   utf8,
@@ -27,6 +28,20 @@ t.test("hex round-trips and shows 0x on request", (t) => {
   t.doesNotThrow(() =>
     fc.assert(fc.property(fc.uint8Array(), (b) => equalBytes(fromHex(toHex(b)), b))),
   );
+  t.end();
+});
+
+t.test("Node's hex and the browser's give the same string, views included (property)", (t) => {
+  t.equal(toHexJs(Uint8Array.of(0, 1, 0xab, 0xff)), "0001abff");
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 9000 }), fc.nat(8), (b, cut) => {
+      // A view into a larger buffer: only its own bytes count.
+      const view = b.subarray(Math.min(cut, b.length), Math.max(cut, b.length - cut));
+      return toHex(b) === toHexJs(b) && toHex(view) === toHexJs(view);
+    }),
+    { numRuns: 200 },
+  );
+  t.pass("property held");
   t.end();
 });
 
