@@ -509,10 +509,16 @@ export class Chain {
   /**
    * Verifies the meter signatures of an oracle batch against the meters' keys at the head (on
    * the pool's workers when there is one) and remembers the valid ones, so that executing a
-   * block that carries the batch does not verify them again. Any other transaction: nothing.
+   * block that carries the batch does not verify them again. Any other transaction has nothing
+   * to verify: undefined, at once, so a plain transaction's admission allocates no promise.
    */
-  async preverifyMeterSignatures(tx: Tx): Promise<void> {
-    if (tx.type !== "submitReadings") return;
+  preverifyMeterSignatures(tx: Tx): Promise<void> | undefined {
+    return tx.type === "submitReadings"
+      ? this.#preverifyReadings(tx as Tx<"submitReadings">)
+      : undefined;
+  }
+
+  async #preverifyReadings(tx: Tx<"submitReadings">): Promise<void> {
     const state = this.state();
     const keyOf = (meterIdHash: Uint8Array) => {
       const address = state.get(tables.meter.key(meterIdHash));
@@ -525,7 +531,7 @@ export class Chain {
         : decode(tables.household.schema, household).meterKey;
     };
     const jobs: { readonly job: VerifyJob; readonly key: string }[] = [];
-    for (const reading of (tx as Tx<"submitReadings">).payload.readings) {
+    for (const reading of tx.payload.readings) {
       const meterKey = reading.signature ? keyOf(reading.meterIdHash) : undefined;
       if (!meterKey || !reading.signature) continue;
       const job: VerifyJob = {

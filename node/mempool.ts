@@ -313,9 +313,9 @@ export class Mempool {
     // thousands of signatures.
     const verifying = this.#chain
       .preverifyMeterSignatures(entry.tx)
-      .catch(this.#onPreverifyError)
+      ?.catch(this.#onPreverifyError)
       .finally(() => this.#verifying.delete(entry));
-    this.#verifying.set(entry, verifying);
+    if (verifying) this.#verifying.set(entry, verifying);
     return { ok: true, id: entry.id };
   }
 
