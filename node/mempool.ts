@@ -267,7 +267,8 @@ export class Mempool {
     if (!check.ok) return check;
     const { bytes } = check;
     // The same bytes may have arrived twice, in one batch or while it was verified.
-    if (this.#byId.has(toHex(check.id))) return refuse("ALREADY_KNOWN", "already in the pool");
+    const key = toHex(check.id);
+    if (this.#byId.has(key)) return refuse("ALREADY_KNOWN", "already in the pool");
 
     const stateful = this.#statefulCheck()(check.tx);
     if (!stateful.ok) return stateful;
@@ -287,9 +288,10 @@ export class Mempool {
     if (queue.txs.size >= this.#perAccount) {
       return refuse("ACCOUNT_FULL", `the sender has ${queue.txs.size} pending transactions`);
     }
-    // A newcomer that would itself wait behind a gap never displaces anything.
-    const executable = nonce === accountNonce + BigInt(this.#executableRun(queue).length);
     while (this.#byId.size + 1 > this.#maxTxs || this.#bytes + bytes.length > this.#maxBytes) {
+      // A newcomer that would itself wait behind a gap never displaces anything. (Only asked
+      // of a full pool: it walks the sender's queue.)
+      const executable = nonce === accountNonce + BigInt(this.#executableRun(queue).length);
       if (!executable || !this.#evictFor(queue.txs.size + 1)) {
         return refuse("MEMPOOL_FULL", "the pool is full");
       }
@@ -305,7 +307,7 @@ export class Mempool {
     };
     this.#senders.set(sender, queue);
     queue.txs.set(nonce, entry);
-    this.#byId.set(toHex(entry.id), entry);
+    this.#byId.set(key, entry);
     this.#bytes += bytes.length;
     this.#emitter.emit("admitted", entry);
     // After the gossip (the "admitted" listeners), so every validator verifies at once; not
