@@ -277,7 +277,7 @@ export class Outbox {
         return count;
       });
       if (added.some((count) => count > 0)) await this.#commit(batch, summaries, counters);
-      chunks.forEach(({ resolve }, i) => resolve(added[i]!));
+      for (const [i, { resolve }] of chunks.entries()) resolve(added[i]!);
     } catch (error) {
       for (const { reject } of chunks) reject(error);
     }
