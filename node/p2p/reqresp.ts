@@ -314,6 +314,11 @@ export class ReqResp {
     await this.deps.libp2p.unhandle(this.#registered.splice(0));
   }
 
+  /** Requests of ours now waiting for their answers (at most limits.maxOutboundRequests). */
+  get outboundInFlight(): number {
+    return this.#outbound.used;
+  }
+
   /** Exchanges chain status: sends ours, returns the peer's. */
   async status(peer: PeerIdStr, options: RequestOptions = {}): Promise<Status> {
     const mine = await this.deps.handlers.status();

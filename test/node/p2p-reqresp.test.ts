@@ -31,7 +31,18 @@ async function pair(
   t.teardown(() => a.stop());
   const b = await startNetwork(server);
   t.teardown(() => b.stop());
+  // The dialer exchanges status as it connects (right after announcing the peer). Wait for that
+  // exchange to end, or on a loaded machine it may still hold the only slot of a test's tight
+  // in-flight limit when the test's first request goes.
+  let connected = false;
+  const off = a.on("peer:connected", (peer) => {
+    if (peer === b.peerId) connected = true;
+  });
   await link(a, b);
+  await waitFor("the dialer's status exchange", () => {
+    return connected && a.reqresp.outboundInFlight === 0;
+  });
+  off();
   return [a, b];
 }
 
