@@ -540,12 +540,14 @@ export class Chain {
         message: readingSignBytes(this.chainId, reading),
         signature: reading.signature,
       };
-      const key = meterSignatureKey(job.scheme, job.publicKey, job.message, job.signature);
-      if (!this.meterSignatures.has(key)) jobs.push({ job, key });
+      jobs.push({
+        job,
+        key: meterSignatureKey(job.scheme, job.publicKey, job.message, job.signature),
+      });
     }
     for (let i = 0; i < jobs.length; i += PREVERIFY_CHUNK) {
-      // Between chunks a block carrying the batch may have been executed, verifying its
-      // readings inline: those are in the cache now and are not verified again.
+      // What the cache holds is skipped, looked up chunk by chunk: between chunks a block
+      // carrying the batch may have been executed, verifying its readings inline.
       const chunk = jobs
         .slice(i, i + PREVERIFY_CHUNK)
         .filter(({ key }) => !this.meterSignatures.has(key));
@@ -688,9 +690,8 @@ export class Chain {
       absDiff(header.time, options.receivedAt ?? this.clock.now()) <= this.clockDriftMs;
 
     const hash = blockHash(block);
-    const known = this.#executed.get(toHex(hash));
-    if (known && known.baseHeight === this.#head.height)
-      return { ok: true, executed: known, timely };
+    const known = this.executedOnHead(hash);
+    if (known) return { ok: true, executed: known, timely };
 
     if (block.lastCommit) {
       const check = verifyCommit(
