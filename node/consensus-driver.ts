@@ -18,7 +18,7 @@
 import type { ConsensusState } from "../consensus/state.js";
 import { createConsensus } from "../consensus/state.js";
 import { step as coreStep } from "../consensus/step.js";
-import type { TimeoutConfig } from "../consensus/timeout.js";
+import { defaultTimeouts, type TimeoutConfig } from "../consensus/timeout.js";
 import type { DuplicateVote, Effect, Input, Step, ValueId, VoteType } from "../consensus/types.js";
 import { blockHash, decodeBlock, MAX_BLOCK_BYTES } from "../lib/block.js";
 import { equalBytes, toHex } from "../lib/bytes.js";
@@ -212,6 +212,8 @@ export class ConsensusDriver {
   readonly #log: Logger;
   readonly #metrics: NodeMetrics | undefined;
   readonly #targetBlockTimeMs: bigint;
+  /** How long a round-0 proposer waits for oracle batches still verifying (see #getValue). */
+  readonly #verifyWaitMs: number;
   readonly #maxBuffered: number;
   readonly #votes = new VoteBook();
   readonly #proposals: KeptProposal[] = [];
@@ -245,6 +247,13 @@ export class ConsensusDriver {
     this.#targetBlockTimeMs =
       options.targetBlockTimeMs ?? options.producer?.targetBlockTimeMs ?? 1000n;
     this.#maxBuffered = options.maxBuffered ?? DEFAULT_MAX_BUFFERED;
+    // Within the target pace, and well inside the others' propose timeout, so that waiting
+    // never costs the round.
+    const proposeMs = (options.timeouts ?? defaultTimeouts).propose.baseMs;
+    const halfPropose = proposeMs / 2n;
+    this.#verifyWaitMs = Number(
+      this.#targetBlockTimeMs < halfPropose ? this.#targetBlockTimeMs : halfPropose,
+    );
     this.#core = createConsensus(options.timeouts ? { timeouts: options.timeouts } : {});
     this.#height = this.#chain.head().height + 1n;
   }
@@ -698,6 +707,13 @@ export class ConsensusDriver {
       }
       return;
     }
+    // A batch of thousands of readings arriving just before our turn would be left out while
+    // it verifies, and wait a whole height for the next proposer while this one commits an
+    // empty block: every height costs each validator its votes, messages and commit. A short
+    // wait in round 0 fills the block instead; the queue holds meanwhile, as it does while
+    // the block is built.
+    if (round === 0) await this.#settleVerifying();
+    if (this.#stopped || height !== this.#height) return;
     const head = this.#chain.head().header.time;
     const now = this.#chain.clock.now();
     const time = now > head ? now : head + 1n;
@@ -705,6 +721,18 @@ export class ConsensusDriver {
     if (this.#stopped || height !== this.#height) return;
     this.#built.set(toHex(built.executed.hash), built.bytes);
     this.#run({ kind: "proposal-value", height, round, valueId: built.executed.hash });
+  }
+
+  /** Until the oracle batches now verifying are verified, or at most #verifyWaitMs. */
+  async #settleVerifying(): Promise<void> {
+    const mempool = this.#mempool;
+    if (!mempool || mempool.verifying === 0 || this.#verifyWaitMs <= 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const elapsed = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.#verifyWaitMs);
+    });
+    await Promise.race([mempool.preverified(), elapsed]);
+    clearTimeout(timer);
   }
 
   async #broadcastProposal(

@@ -182,6 +182,11 @@ export class Mempool {
     await Promise.all(this.#verifying.values());
   }
 
+  /** How many admitted oracle batches are still having their meter signatures verified. */
+  get verifying(): number {
+    return this.#verifying.size;
+  }
+
   /** Checks and admits a transaction's bytes (from RPC or gossip). */
   add(bytes: Uint8Array, origin: TxOrigin = "rpc"): Promise<AddResult> {
     return new Promise<AddResult>((resolve, reject) => {
