@@ -1,8 +1,11 @@
 // The vote exchange: gossip is not reliable delivery (a message published before a peer joined
-// the topic, or dropped from a full queue, is gone), so every interval we tell each connected
-// peer which votes we hold for the current (height, round), learn which it holds, and fetch
-// the ones we lack. The peer does the same with us, so each side pulls what it misses.
-// Fetched votes pass the host's vote validator exactly like gossiped ones.
+// the topic, or dropped from a full queue, is gone), so we tell each connected peer which votes
+// we hold for the current (height, round), learn which it holds, and fetch the ones we lack.
+// The peer does the same with us, so each side pulls what it misses. A pass runs only for a
+// round that has been current for a whole interval: while heights follow one another, gossip is
+// evidently delivering, and a pass (a stream and two requests to every peer) would cost more
+// than the heights themselves. Fetched votes pass the host's vote validator exactly like
+// gossiped ones.
 import { countBits, missingBits } from "./bitmap.js";
 import type { PeerIdStr } from "./events.js";
 import type { GossipValidator } from "./gossip.js";
@@ -40,6 +43,8 @@ export interface VoteExchangeDeps {
 export class VoteExchange {
   #timer: NodeJS.Timeout | undefined;
   #pass: Promise<number> | undefined;
+  /** The round current at the last tick. */
+  #seen: ConsensusRound | undefined;
   #stopped = false;
 
   constructor(
@@ -49,7 +54,7 @@ export class VoteExchange {
 
   start(): void {
     if (this.policy.intervalMs <= 0) return;
-    this.#timer = setInterval(() => void this.exchange(), this.policy.intervalMs);
+    this.#timer = setInterval(() => this.#tick(), this.policy.intervalMs);
     this.#timer.unref();
   }
 
@@ -57,6 +62,16 @@ export class VoteExchange {
     this.#stopped = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
     this.#timer = undefined;
+  }
+
+  /** A pass if the current round was already current at the last tick: it may be stalled. */
+  #tick(): void {
+    const current = this.deps.currentRound();
+    const seen = this.#seen;
+    this.#seen = current;
+    if (current && seen && current.height === seen.height && current.round === seen.round) {
+      void this.exchange();
+    }
   }
 
   /** Runs one pass now (or joins the running one); resolves to the votes accepted. */

@@ -32,6 +32,7 @@ import { connectionGate, PeerScores } from "../../node/p2p/peers.js";
 import { BoundedQueue, Slots } from "../../node/p2p/queue.js";
 import { METHOD_SPECS } from "../../node/p2p/reqresp.js";
 import { GOSSIPSUB_MAX_RPC_BYTES } from "../../node/p2p/topics.js";
+import { type ConsensusRound, VoteExchange } from "../../node/p2p/vote-exchange.js";
 import { nodeKey, waitFor } from "./p2p-fixtures.js";
 
 t.test("topic names and protocol ids carry the chain id", async (t) => {
@@ -89,6 +90,42 @@ t.test("backoff grows, is capped, and is jittered within [ceiling/2, ceiling]", 
     backoffDelay(2, policy, () => 0.5),
     300,
   );
+});
+
+t.test("the periodic vote exchange runs only for a round that outlasts an interval", async (t) => {
+  let current: ConsensusRound = { height: 1n, round: 0 };
+  // While moving, every look at consensus finds a new height: it is deciding, gossip delivers.
+  let moving = true;
+  const asked: string[] = [];
+  const exchange = new VoteExchange(
+    { intervalMs: 20, maxPeers: 16, requestTimeoutMs: 1000 },
+    {
+      peers: () => ["peer-a"],
+      currentRound: () => {
+        if (moving) current = { height: current.height + 1n, round: 0 };
+        return current;
+      },
+      voteBitmaps: () => undefined,
+      haveVotes: async (_peer, mine) => {
+        asked.push(`${mine.height}/${mine.round}`);
+        return mine;
+      },
+      votes: async () => [],
+      validateVote: () => "accept",
+      deliver: () => {},
+      penalize: () => {},
+      onError: (_peer, error) => t.fail(String(error)),
+    },
+  );
+  exchange.start();
+  t.teardown(() => exchange.stop());
+  await waitFor("ten ticks", () => current.height > 10n);
+  t.same(asked, [], "no pass while each tick finds a new height");
+  moving = false;
+  current = { height: 50n, round: 2 };
+  await waitFor("two passes", () => asked.length >= 2);
+  t.same(asked.slice(0, 2), ["50/2", "50/2"], "a round that stays current is exchanged, each tick");
+  t.equal(await exchange.exchange(), 0, "a pass on demand runs at once");
 });
 
 t.test("the link supervisor redials forever and stops cleanly", async (t) => {
