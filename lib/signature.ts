@@ -172,6 +172,28 @@ export function sign(secretKey: Uint8Array, message: Uint8Array): Uint8Array {
 /** Never throws: a bad key, a malformed or high-s signature, or a wrong message gives false. */
 export const verify: VerifyFn = secp256k1.verify;
 
+/**
+ * A verify that remembers what verified (never a failure) by key, message and signature, the
+ * last `capacity` of them. A validator meets each vote up to four times (gossiped, in the commit
+ * that decides its block, in the next block's lastCommit; its own as its signer returns it), and
+ * verifying them was most of what a height cost an idle network.
+ */
+export function rememberingVerify(capacity: number, inner: VerifyFn = verify): VerifyFn {
+  const verified = new LruCache<true>(capacity);
+  return (publicKey, message, signature) => {
+    const wellTyped =
+      publicKey instanceof Uint8Array &&
+      message instanceof Uint8Array &&
+      signature instanceof Uint8Array;
+    if (!wellTyped) return inner(publicKey, message, signature);
+    const key = `${toHex(publicKey)}${toHex(signature)}${toHex(message)}`;
+    if (verified.get(key)) return true;
+    if (!inner(publicKey, message, signature)) return false;
+    verified.set(key, true);
+    return true;
+  };
+}
+
 /** The pure-noble verify with the same checks; what runs without OpenSSL, exported for tests. */
 export const verifyJs: VerifyFn = secp256k1.verifyJs;
 

@@ -31,6 +31,7 @@ import { checkEvidence, type Evidence } from "../lib/evidence.js";
 import { domainHash } from "../lib/hash.js";
 import { LruCache } from "../lib/keys.js";
 import { merkleRoot } from "../lib/merkle.js";
+import { rememberingVerify } from "../lib/signature.js";
 import type { TxBody } from "../lib/tx.js";
 import {
   indexOfValidator,
@@ -68,6 +69,8 @@ export const DEFAULT_CLOCK_DRIFT_MS = 1000n;
 const DEFAULT_SIGNATURE_CACHE = 100_000;
 /** Above a full mempool (10,000) and the blocks being validated meanwhile. */
 const DEFAULT_CHECKED_TX_CACHE = 20_000;
+/** Votes of a few heights of the largest sets (MAX_VALIDATORS), and their proposals. */
+const CONSENSUS_SIGNATURE_CACHE = 4096;
 const EXECUTED_CACHE_SIZE = 16;
 
 /**
@@ -407,6 +410,8 @@ export class Chain {
   /** Shared with the mempool, which fills it as it admits. */
   readonly checkedTxs = new CheckedTxCache();
   readonly meterSignatures = new MeterSignatureCache();
+  /** Verifies votes and proposals, remembering those that verified (the driver and signer share it). */
+  readonly consensusVerify = rememberingVerify(CONSENSUS_SIGNATURE_CACHE);
   readonly clock: Clock;
   readonly clockDriftMs: bigint;
   readonly #pool: VerifyPool | undefined;
@@ -698,6 +703,7 @@ export class Chain {
         block.lastCommit,
         this.validatorSetAt(header.height - 1n),
         this.chainId,
+        this.consensusVerify,
       );
       if (!check.ok) return invalid("BAD_LAST_COMMIT", check.message, { reason: check.code });
     }
@@ -935,7 +941,12 @@ export class Chain {
       if (commit.height !== executed.height || !equalBytes(commit.blockHash, executed.hash)) {
         throw new ChainError("COMMIT_MISMATCH", "the commit is for another block");
       }
-      const check = verifyCommit(commit, this.validatorSetAt(executed.height), this.chainId);
+      const check = verifyCommit(
+        commit,
+        this.validatorSetAt(executed.height),
+        this.chainId,
+        this.consensusVerify,
+      );
       if (!check.ok) throw new ChainError("BAD_COMMIT", `${check.code}: ${check.message}`);
 
       const extra = new WriteBatch();

@@ -429,7 +429,9 @@ export class ConsensusDriver {
     if (!set) return { verdict: "ignore" };
     const proposer = proposerFor(set, p.height, p.round);
     if (!equalBytes(proposer.address, p.proposer)) return { verdict: "reject" };
-    if (!verifyProposal(envelope.proposal, proposer.publicKey)) return { verdict: "reject" };
+    if (!verifyProposal(envelope.proposal, proposer.publicKey, this.#chain.consensusVerify)) {
+      return { verdict: "reject" };
+    }
     let hash: Uint8Array;
     try {
       hash = blockHash(decodeBlock(envelope.block));
@@ -546,7 +548,7 @@ export class ConsensusDriver {
     if (!set) return "ignore";
     const index = indexOfValidator(set, v.validator);
     if (index < 0) return "reject";
-    if (!verifyVote(signed, set[index]!.publicKey)) return "reject";
+    if (!verifyVote(signed, set[index]!.publicKey, this.#chain.consensusVerify)) return "reject";
     const kept: KeptVote = { signed, bytes: data };
     // A vote kept in the book is never fed twice, so one for a height not begun (the next, or
     // ours before start()) is kept only if the buffer has room to feed it later.

@@ -216,7 +216,10 @@ export class WattcapNode {
     const evidence = new EvidencePool(chain);
     const targetBlockTimeMs = BigInt(config.consensus.targetBlockTimeMs);
 
-    const signer = wal && options.signer ? new GuardedSigner(options.signer, wal) : undefined;
+    const signer =
+      wal && options.signer
+        ? new GuardedSigner(options.signer, wal, chain.consensusVerify)
+        : undefined;
     const producer = signer
       ? new Producer(chain, mempool, {
           proposer: signer.address,

@@ -23,6 +23,7 @@ import { addressOf } from "../lib/address.js";
 import { equalBytes, fromHex, toHex, utf8 } from "../lib/bytes.js";
 import { encode } from "../lib/codec.js";
 import { isValidPublicKey, publicKeyOf } from "../lib/keys.js";
+import { type VerifyFn, verify } from "../lib/signature.js";
 import {
   type Proposal,
   ProposalSchema,
@@ -207,9 +208,11 @@ export class RemoteSigner implements ConsensusSigner {
 export class GuardedSigner implements ConsensusSigner {
   #queue: Promise<unknown> = Promise.resolve();
 
+  /** `verifyFn` checks what the inner signer returns: the chain's, which then knows our votes. */
   constructor(
     readonly inner: ConsensusSigner,
     readonly wal: Wal,
+    readonly verifyFn: VerifyFn = verify,
   ) {}
 
   get publicKey(): Uint8Array {
@@ -238,7 +241,7 @@ export class GuardedSigner implements ConsensusSigner {
       const signed = await this.inner.signVote(vote);
       if (
         !equalBytes(encode(VoteSchema, signed.vote), message) ||
-        !verifyVote(signed, this.inner.publicKey)
+        !verifyVote(signed, this.inner.publicKey, this.verifyFn)
       ) {
         throw new SignerError("BAD_SIGNATURE", "the signer returned an invalid vote signature");
       }
@@ -265,7 +268,7 @@ export class GuardedSigner implements ConsensusSigner {
       const signed = await this.inner.signProposal(proposal);
       if (
         !equalBytes(encode(ProposalSchema, signed.proposal), message) ||
-        !verifyProposal(signed, this.inner.publicKey)
+        !verifyProposal(signed, this.inner.publicKey, this.verifyFn)
       ) {
         throw new SignerError("BAD_SIGNATURE", "the signer returned an invalid proposal signature");
       }

@@ -294,7 +294,12 @@ export class Sync {
       if (commit.height !== height) {
         return reject("NOT_IN_ORDER", `commit for ${commit.height} where ${height} was due`);
       }
-      const check = verifyCommit(commit, this.#chain.validatorSetAt(height), this.#chain.chainId);
+      const check = verifyCommit(
+        commit,
+        this.#chain.validatorSetAt(height),
+        this.#chain.chainId,
+        this.#chain.consensusVerify,
+      );
       if (!check.ok) return reject("BAD_COMMIT", `${check.code}: ${check.message}`);
       let verdict: Awaited<ReturnType<Chain["validateBlock"]>>;
       try {

@@ -8,7 +8,9 @@ import {
   hasOpenSsl,
   isCanonicalSignature,
   normalizeSignature,
+  rememberingVerify,
   sign,
+  type VerifyFn,
   verify,
   verifyJs,
 } from "../../lib/signature.js";
@@ -277,3 +279,40 @@ t.test("property: one flipped bit anywhere gets the same answer from both", asyn
   );
   t.pass("property held");
 });
+
+t.test(
+  "rememberingVerify: a success is remembered, a failure or a different message is not",
+  async (t) => {
+    const secretKey = generateSecretKey();
+    const publicKey = publicKeyOf(secretKey);
+    const messages = [0, 1, 2].map((i) => utf8(`vote ${i}`));
+    const signatures = messages.map((m) => sign(secretKey, m));
+    const calls: string[] = [];
+    const counted: VerifyFn = (pk, m, s) => {
+      calls.push(new TextDecoder().decode(m));
+      return verify(pk, m, s);
+    };
+    const remembering = rememberingVerify(2, counted);
+
+    t.ok(remembering(publicKey, messages[0]!, signatures[0]!));
+    t.ok(remembering(publicKey, messages[0]!, signatures[0]!), "again");
+    t.same(calls, ["vote 0"], "verified once");
+
+    t.notOk(remembering(publicKey, messages[1]!, signatures[0]!), "another message");
+    t.notOk(remembering(publicKey, messages[1]!, signatures[0]!), "still refused");
+    t.same(calls.length, 3, "a failure is verified every time");
+    t.notOk(
+      remembering(publicKeyOf(generateSecretKey()), messages[0]!, signatures[0]!),
+      "another key",
+    );
+
+    t.ok(remembering(publicKey, messages[1]!, signatures[1]!));
+    t.ok(remembering(publicKey, messages[2]!, signatures[2]!));
+    calls.length = 0;
+    t.ok(remembering(publicKey, messages[0]!, signatures[0]!), "verified again once forgotten");
+    t.same(calls, ["vote 0"], "the cache keeps the last two");
+
+    const junk = "not bytes" as unknown as Uint8Array;
+    t.notOk(remembering(junk, messages[0]!, signatures[0]!), "junk is passed through, not cached");
+  },
+);
