@@ -93,17 +93,29 @@ export interface Teardownable {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A port the OS just handed out on loopback (free now; taken again only by bad luck). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Below the kernel's ephemeral range (32768-60999 on Linux), where the OS hands out ports to
+ * every `listen(0)` and outgoing connection of the tests running beside this one: a port taken
+ * from that range could be handed out again before the node binds it (CI saw a node fail with
+ * EADDRINUSE). Ports here are handed out only by this function.
+ */
+const PORT_RANGE = { from: 12_000, size: 20_000 };
+
+function listensOn(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
   });
+}
+
+/** A random loopback port outside the ephemeral range that is free now. */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = PORT_RANGE.from + Math.floor(Math.random() * PORT_RANGE.size);
+    if (await listensOn(port)) return port;
+  }
+  throw new Error("no free port found below the ephemeral range");
 }
 
 function multiaddr(node: TestnetNode): string {
