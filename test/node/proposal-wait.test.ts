@@ -8,10 +8,10 @@ import { generateMeterSecretKey, meterPublicKeyOf, signMeter } from "../../lib/m
 import { buildGenesis } from "../../node/genesis.js";
 import { readingSignBytes } from "../../vm/model/reading.js";
 import { actor, genesisJson, hash32, operatorOf, T0, validatorOf } from "../vm/helpers.js";
+import { CHAIN_ID } from "./chain-fixtures.js";
 import { signedTx, startTestNode, type TestNode, testClock, waitFor } from "./driver-fixtures.js";
 import { MemoryHub } from "./memory-network.js";
 
-const CHAIN_ID = "wattcap-test";
 const TARGET_MS = 1000n;
 const op = operatorOf(0);
 const oracle = actor(61);
